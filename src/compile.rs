@@ -1,0 +1,732 @@
+//! Compiling a policy document into its indexed, immutable form.
+//!
+//! Validation and compilation are one pass: every entry is canonicalised once, every error is
+//! collected, and only a document without errors becomes a [`CompiledPolicy`].
+//!
+//! The entry index answers "which lists hold this address, and through which entry" with a fixed
+//! number of hash look-ups per address — one for the address, one for its domain and one per
+//! proper suffix of the domain for `*.` entries — whatever the number of entries. Entries live in
+//! one text arena; the hash table holds 32-bit entry ids, so a million entries fit in tens of
+//! megabytes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use hashbrown::HashTable;
+
+use crate::canonical::{canonical_address, canonical_domain, AddressError};
+use crate::diagnostic::{pointer, Diagnostic, ErrorCode, ValidationError};
+use crate::policy::{
+    MessageKind, PolicyDocument, TlsVersion, MAX_ADDRESS_LISTS, MAX_ENTRIES_PER_LIST, MAX_SETTINGS,
+    POLICY_VERSION,
+};
+
+/// Index of an address list in the document.
+pub(crate) type ListId = u16;
+/// Index of an entry in the compiled index.
+pub(crate) type EntryId = u32;
+/// Index of an OU in the compiled policy.
+pub(crate) type OuId = u32;
+
+/// What an address-list entry covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// `local@domain`: one address.
+    Address,
+    /// `domain` or `@domain`: that domain only.
+    Domain,
+    /// `*.domain`: any subdomain of it, not the domain itself. The canonical text is the domain.
+    Wildcard,
+}
+
+/// One address-list entry as written and as canonicalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedEntry<'a> {
+    /// The token as written in the policy.
+    pub written: &'a str,
+    /// What it covers.
+    pub kind: EntryKind,
+    /// Canonical address, domain, or (for `*.`) the domain whose subdomains it covers.
+    pub canonical: String,
+    /// Written in the `@domain` form.
+    pub at_form: bool,
+}
+
+/// Splits one `entries` string into its tokens (separated by whitespace and/or commas).
+pub fn entry_tokens(s: &str) -> impl Iterator<Item = &str> {
+    s.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+}
+
+/// Parses and canonicalises one entry token.
+///
+/// # Errors
+/// A message saying why it is not `local@domain`, `domain`, `@domain` or `*.domain`.
+pub fn parse_entry(token: &str) -> Result<ParsedEntry<'_>, String> {
+    let describe = |e: AddressError| format!("entry `{token}` {e}");
+    if let Some(domain) = token.strip_prefix('@') {
+        if domain.contains('@') || domain.contains('*') {
+            return Err(format!(
+                "entry `{token}` is not an address, a domain or `*.domain`"
+            ));
+        }
+        let canonical = canonical_domain(domain).map_err(describe)?;
+        return Ok(ParsedEntry {
+            written: token,
+            kind: EntryKind::Domain,
+            canonical,
+            at_form: true,
+        });
+    }
+    if let Some(domain) = token.strip_prefix("*.") {
+        if domain.contains('*') || domain.contains('@') {
+            return Err(format!(
+                "entry `{token}` has a `*` that is not its leading `*.`"
+            ));
+        }
+        let canonical = canonical_domain(domain).map_err(describe)?;
+        return Ok(ParsedEntry {
+            written: token,
+            kind: EntryKind::Wildcard,
+            canonical,
+            at_form: false,
+        });
+    }
+    if token.contains('*') {
+        return Err(format!(
+            "entry `{token}` has a `*` that is not its leading `*.`; write `*.domain` for subdomains"
+        ));
+    }
+    if token.contains('@') {
+        let canonical = canonical_address(token).map_err(describe)?.into_string();
+        return Ok(ParsedEntry {
+            written: token,
+            kind: EntryKind::Address,
+            canonical,
+            at_form: false,
+        });
+    }
+    let canonical = canonical_domain(token).map_err(describe)?;
+    Ok(ParsedEntry {
+        written: token,
+        kind: EntryKind::Domain,
+        canonical,
+        at_form: false,
+    })
+}
+
+/// Checks an OU path: `/`, or `/`-separated non-empty names with no control characters.
+///
+/// # Errors
+/// A message saying what is wrong with it.
+pub fn check_org_unit_path(path: &str) -> Result<(), String> {
+    if path == "/" {
+        return Ok(());
+    }
+    if !path.starts_with('/') {
+        return Err(format!("org unit path `{path}` does not start with `/`"));
+    }
+    if path.ends_with('/') {
+        return Err(format!("org unit path `{path}` ends with `/`"));
+    }
+    if path.split('/').skip(1).any(str::is_empty) {
+        return Err(format!(
+            "org unit path `{path}` has an empty name between `/`"
+        ));
+    }
+    if path.chars().any(char::is_control) {
+        return Err(format!(
+            "org unit path `{}` contains a control character",
+            path.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+/// The parent of a valid OU path (`/A/B` → `/A`, `/A` → `/`), or `None` for `/`.
+pub fn parent_path(path: &str) -> Option<&str> {
+    if path == "/" {
+        return None;
+    }
+    match path.rfind('/') {
+        Some(0) => Some("/"),
+        Some(i) => path.get(..i),
+        None => None,
+    }
+}
+
+pub(crate) const MSG_INBOUND: u8 = 1;
+pub(crate) const MSG_OUTBOUND: u8 = 2;
+pub(crate) const MSG_REQUIRING: u8 = 4;
+
+pub(crate) fn message_bit(kind: MessageKind) -> u8 {
+    match kind {
+        MessageKind::Inbound => MSG_INBOUND,
+        MessageKind::Outbound => MSG_OUTBOUND,
+        MessageKind::OutboundRequiringSecureTransport => MSG_REQUIRING,
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledSetting {
+    pub name: String,
+    pub defined_at: OuId,
+    pub enabled: bool,
+    pub messages: u8,
+    pub lists: Vec<ListId>,
+    pub ca_signed: bool,
+    pub hostname: bool,
+    pub min_tls_version: TlsVersion,
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledOrgUnit {
+    pub path: String,
+    /// Enabled effective settings, in effective-settings order.
+    pub effective: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct EntryRecord {
+    written_start: u32,
+    canonical_start: u32,
+    written_len: u16,
+    canonical_len: u16,
+    list: ListId,
+    kind: EntryKind,
+}
+
+/// The hash index over every entry of every list.
+#[derive(Debug, Default)]
+pub(crate) struct EntryIndex {
+    arena: String,
+    entries: Vec<EntryRecord>,
+    // INVARIANT: `next[i]` is the id of the next entry with the same kind and canonical text as
+    // entry `i`, in document order, or `NONE`.
+    next: Vec<EntryId>,
+    // Holds the first entry id of each (kind, canonical text).
+    table: HashTable<EntryId>,
+}
+
+const NONE: EntryId = EntryId::MAX;
+
+fn key_hash(kind: EntryKind, text: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x7c15_c0de).hash_one((kind as u8, text))
+}
+
+impl EntryIndex {
+    fn text(&self, start: u32, len: u16) -> &str {
+        let start = start as usize;
+        self.arena
+            .get(start..start + len as usize)
+            .unwrap_or_default()
+    }
+
+    fn canonical(&self, e: &EntryRecord) -> &str {
+        self.text(e.canonical_start, e.canonical_len)
+    }
+
+    /// The entry as written in the policy.
+    pub fn written(&self, id: EntryId) -> Option<&str> {
+        self.entries
+            .get(id as usize)
+            .map(|e| self.text(e.written_start, e.written_len))
+    }
+
+    fn push_text(&mut self, s: &str) -> Option<(u32, u16)> {
+        let start = u32::try_from(self.arena.len()).ok()?;
+        let len = u16::try_from(s.len()).ok()?;
+        self.arena.push_str(s);
+        Some((start, len))
+    }
+
+    /// Adds an entry; `tails` tracks the last entry of each chain while building.
+    fn insert(
+        &mut self,
+        list: ListId,
+        entry: &ParsedEntry<'_>,
+        tails: &mut Vec<EntryId>,
+    ) -> Option<()> {
+        let id = EntryId::try_from(self.entries.len()).ok()?;
+        let (written_start, written_len) = self.push_text(entry.written)?;
+        let (canonical_start, canonical_len) = if entry.canonical == entry.written {
+            (written_start, written_len)
+        } else {
+            self.push_text(&entry.canonical)?
+        };
+        let record = EntryRecord {
+            written_start,
+            canonical_start,
+            written_len,
+            canonical_len,
+            list,
+            kind: entry.kind,
+        };
+        self.entries.push(record);
+        self.next.push(NONE);
+        tails.push(NONE);
+        let hash = key_hash(entry.kind, &entry.canonical);
+        let existing = {
+            let (entries, arena) = (&self.entries, &self.arena);
+            self.table
+                .find(hash, |&other| {
+                    entries.get(other as usize).is_some_and(|o| {
+                        o.kind == entry.kind
+                            && arena.get(
+                                o.canonical_start as usize
+                                    ..o.canonical_start as usize + o.canonical_len as usize,
+                            ) == Some(entry.canonical.as_str())
+                    })
+                })
+                .copied()
+        };
+        match existing {
+            Some(head) => {
+                let tail = match tails.get(head as usize) {
+                    Some(&NONE) | None => head,
+                    Some(&t) => t,
+                };
+                *self.next.get_mut(tail as usize)? = id;
+                *tails.get_mut(head as usize)? = id;
+            }
+            None => {
+                let (entries, arena) = (&self.entries, &self.arena);
+                self.table.insert_unique(hash, id, |&other| {
+                    entries.get(other as usize).map_or(0, |o| {
+                        key_hash(
+                            o.kind,
+                            arena
+                                .get(
+                                    o.canonical_start as usize
+                                        ..o.canonical_start as usize + o.canonical_len as usize,
+                                )
+                                .unwrap_or_default(),
+                        )
+                    })
+                });
+            }
+        }
+        Some(())
+    }
+
+    /// The first entry (in document order) of the chain for this key.
+    fn head(&self, kind: EntryKind, text: &str) -> Option<EntryId> {
+        self.table
+            .find(key_hash(kind, text), |&id| {
+                self.entries
+                    .get(id as usize)
+                    .is_some_and(|e| e.kind == kind && self.canonical(e) == text)
+            })
+            .copied()
+    }
+
+    /// Adds to `hits` every (list, entry) for this key, skipping lists already in `hits`.
+    fn collect(&self, kind: EntryKind, text: &str, hits: &mut Vec<(ListId, EntryId)>) {
+        let mut id = match self.head(kind, text) {
+            Some(id) => id,
+            None => return,
+        };
+        while let Some(e) = self.entries.get(id as usize) {
+            if !hits.iter().any(|&(l, _)| l == e.list) {
+                hits.push((e.list, id));
+            }
+            id = match self.next.get(id as usize) {
+                Some(&n) => n,
+                None => NONE,
+            };
+        }
+    }
+
+    /// Every list that covers the canonical `address` (whose domain starts at `domain_at`), each
+    /// with its most specific entry: the address, then the domain, then the longest `*.` entry.
+    pub fn lookup(&self, address: &str, domain: &str, hits: &mut Vec<(ListId, EntryId)>) {
+        hits.clear();
+        self.collect(EntryKind::Address, address, hits);
+        self.collect(EntryKind::Domain, domain, hits);
+        let mut rest = domain;
+        while let Some((_, parent)) = rest.split_once('.') {
+            self.collect(EntryKind::Wildcard, parent, hits);
+            rest = parent;
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Approximate heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.arena.capacity()
+            + self.entries.capacity() * std::mem::size_of::<EntryRecord>()
+            + self.next.capacity() * std::mem::size_of::<EntryId>()
+            + self.table.capacity() * (std::mem::size_of::<EntryId>() + 1)
+    }
+}
+
+/// A policy compiled for decisions: validated, canonicalised, indexed. Immutable, and `Send +
+/// Sync`, so one compiled policy can serve every thread.
+#[derive(Debug)]
+pub struct CompiledPolicy {
+    pub(crate) lists: Vec<String>,
+    pub(crate) settings: Vec<CompiledSetting>,
+    pub(crate) org_units: Vec<CompiledOrgUnit>,
+    pub(crate) org_unit_ids: HashMap<String, OuId>,
+    pub(crate) members: HashMap<String, OuId>,
+    pub(crate) index: EntryIndex,
+}
+
+impl CompiledPolicy {
+    /// Validates `doc` and compiles it.
+    ///
+    /// # Errors
+    /// Every validation error of the document (SPEC §6), each with its code, message and JSON
+    /// pointer.
+    pub fn compile(doc: &PolicyDocument) -> Result<Self, Vec<ValidationError>> {
+        Compiler::default().run(doc)
+    }
+
+    /// Number of indexed address-list entries.
+    pub fn entry_count(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Approximate heap bytes of the entry index (the part that grows with the lists).
+    pub fn index_heap_bytes(&self) -> usize {
+        self.index.heap_bytes()
+    }
+
+    /// The compiled OU for `path`, or its nearest ancestor that the policy knows (every path has
+    /// `/` as an ancestor).
+    pub(crate) fn org_unit_for(&self, path: &str) -> Option<&CompiledOrgUnit> {
+        let mut p = Some(path);
+        while let Some(candidate) = p {
+            if let Some(&id) = self.org_unit_ids.get(candidate) {
+                return self.org_units.get(id as usize);
+            }
+            p = parent_path(candidate);
+        }
+        None
+    }
+
+    /// The OU path a member belongs to (`/` when not a member).
+    pub(crate) fn member_org_unit(&self, canonical_address: &str) -> &str {
+        self.members
+            .get(canonical_address)
+            .and_then(|&id| self.org_units.get(id as usize))
+            .map_or("/", |ou| ou.path.as_str())
+    }
+}
+
+#[derive(Default)]
+struct Compiler {
+    errors: Vec<ValidationError>,
+}
+
+impl Compiler {
+    fn error(&mut self, code: ErrorCode, ptr: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(Diagnostic::new(code, ptr, message));
+    }
+
+    fn run(mut self, doc: &PolicyDocument) -> Result<CompiledPolicy, Vec<ValidationError>> {
+        if doc.version != POLICY_VERSION {
+            self.error(
+                ErrorCode::UnsupportedVersion,
+                "/version",
+                format!(
+                    "version `{}` is not supported; this engine reads version `1`",
+                    doc.version
+                ),
+            );
+        }
+        let (lists, list_ids, index) = self.lists(doc);
+        let (org_units, org_unit_ids, settings) = self.org_units(doc, &list_ids);
+        let mut compiled = CompiledPolicy {
+            lists,
+            settings,
+            org_units,
+            org_unit_ids,
+            members: HashMap::new(),
+            index,
+        };
+        self.members(doc, &mut compiled);
+        if self.errors.is_empty() {
+            Ok(compiled)
+        } else {
+            Err(self.errors)
+        }
+    }
+
+    fn lists(
+        &mut self,
+        doc: &PolicyDocument,
+    ) -> (Vec<String>, HashMap<String, ListId>, EntryIndex) {
+        let mut names = Vec::with_capacity(doc.address_lists.len());
+        let mut ids: HashMap<String, ListId> = HashMap::new();
+        let mut index = EntryIndex::default();
+        let mut tails = Vec::new();
+        if doc.address_lists.len() > MAX_ADDRESS_LISTS {
+            self.error(
+                ErrorCode::TooManyAddressLists,
+                "/addressLists",
+                format!(
+                    "the policy has {} address lists; at most {MAX_ADDRESS_LISTS} are allowed",
+                    doc.address_lists.len()
+                ),
+            );
+            return (names, ids, index);
+        }
+        let total_hint: usize = doc.address_lists.iter().map(|l| l.entries.len()).sum();
+        index.entries.reserve(total_hint);
+        index.next.reserve(total_hint);
+        for (i, list) in doc.address_lists.iter().enumerate() {
+            let base = format!("/addressLists/{i}");
+            let list_id = ListId::try_from(i).unwrap_or(ListId::MAX);
+            if list.name.trim().is_empty() {
+                self.error(
+                    ErrorCode::EmptyName,
+                    format!("{base}/name"),
+                    "address list name is empty",
+                );
+            } else if let Some(first) = ids.get(&list.name) {
+                self.error(
+                    ErrorCode::DuplicateAddressList,
+                    format!("{base}/name"),
+                    format!(
+                        "address list `{}` is already defined at `/addressLists/{first}`",
+                        list.name
+                    ),
+                );
+            } else {
+                ids.insert(list.name.clone(), list_id);
+            }
+            names.push(list.name.clone());
+            let mut count = 0usize;
+            'strings: for (j, s) in list.entries.iter().enumerate() {
+                for token in entry_tokens(s) {
+                    count += 1;
+                    if count > MAX_ENTRIES_PER_LIST {
+                        self.error(
+                            ErrorCode::TooManyEntries,
+                            format!("{base}/entries"),
+                            format!(
+                                "address list `{}` has more than {MAX_ENTRIES_PER_LIST} entries",
+                                list.name
+                            ),
+                        );
+                        break 'strings;
+                    }
+                    match parse_entry(token) {
+                        Ok(entry) => {
+                            if self.errors.is_empty()
+                                && index.insert(list_id, &entry, &mut tails).is_none()
+                            {
+                                self.error(
+                                    ErrorCode::TooManyEntries,
+                                    format!("{base}/entries/{j}"),
+                                    "the policy's entries exceed the index's capacity",
+                                );
+                            }
+                        }
+                        Err(message) => self.error(
+                            ErrorCode::InvalidEntry,
+                            format!("{base}/entries/{j}"),
+                            message,
+                        ),
+                    }
+                }
+            }
+        }
+        index.arena.shrink_to_fit();
+        (names, ids, index)
+    }
+
+    fn org_units(
+        &mut self,
+        doc: &PolicyDocument,
+        list_ids: &HashMap<String, ListId>,
+    ) -> (
+        Vec<CompiledOrgUnit>,
+        HashMap<String, OuId>,
+        Vec<CompiledSetting>,
+    ) {
+        let total: usize = doc.org_units.iter().map(|ou| ou.settings.len()).sum();
+        if total > MAX_SETTINGS {
+            self.error(
+                ErrorCode::TooManySettings,
+                "/orgUnits",
+                format!("the policy has {total} settings; at most {MAX_SETTINGS} are allowed"),
+            );
+        }
+        // Every OU that exists: declared ones, their ancestors, members' OUs and theirs, and `/`.
+        let mut declared: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut paths: BTreeMap<String, ()> = BTreeMap::new();
+        paths.insert("/".to_owned(), ());
+        for (i, ou) in doc.org_units.iter().enumerate() {
+            let ptr = format!("/orgUnits/{i}/path");
+            if let Err(m) = check_org_unit_path(&ou.path) {
+                self.error(ErrorCode::InvalidOrgUnitPath, ptr, m);
+                continue;
+            }
+            if let Some(first) = declared.get(ou.path.as_str()) {
+                self.error(
+                    ErrorCode::DuplicateOrgUnit,
+                    ptr,
+                    format!(
+                        "org unit `{}` is already declared at `/orgUnits/{first}`",
+                        ou.path
+                    ),
+                );
+                continue;
+            }
+            declared.insert(&ou.path, i);
+            add_with_ancestors(&mut paths, &ou.path);
+        }
+        for ou_path in doc.members.values() {
+            if check_org_unit_path(ou_path).is_ok() {
+                add_with_ancestors(&mut paths, ou_path);
+            }
+        }
+        // BTreeMap order puts every ancestor before its descendants (`/` sorts first, and a
+        // parent's path is a prefix of its children's).
+        let mut org_units: Vec<CompiledOrgUnit> = Vec::with_capacity(paths.len());
+        let mut ids: HashMap<String, OuId> = HashMap::with_capacity(paths.len());
+        let mut settings: Vec<CompiledSetting> = Vec::with_capacity(total.min(MAX_SETTINGS));
+        // Effective settings of each OU so far, disabled ones included.
+        let mut effective_all: Vec<Vec<u32>> = Vec::with_capacity(paths.len());
+        for path in paths.keys() {
+            let id = OuId::try_from(org_units.len()).unwrap_or(OuId::MAX);
+            let mut effective: Vec<u32> = parent_path(path)
+                .and_then(|p| ids.get(p))
+                .and_then(|&pid| effective_all.get(pid as usize))
+                .cloned()
+                .unwrap_or_default();
+            if let Some(&i) = declared.get(path.as_str()) {
+                let ou = doc.org_units.get(i);
+                let mut seen: HashMap<&str, usize> = HashMap::new();
+                for (k, s) in ou
+                    .map(|o| o.settings.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                {
+                    let base = format!("/orgUnits/{i}/settings/{k}");
+                    if s.name.trim().is_empty() {
+                        self.error(
+                            ErrorCode::EmptyName,
+                            format!("{base}/name"),
+                            "setting name is empty",
+                        );
+                    }
+                    if let Some(first) = seen.insert(&s.name, k) {
+                        self.error(
+                            ErrorCode::DuplicateSetting,
+                            format!("{base}/name"),
+                            format!(
+                                "setting `{}` is already defined in org unit `{path}` at `/orgUnits/{i}/settings/{first}`",
+                                s.name
+                            ),
+                        );
+                        continue;
+                    }
+                    let mut lists = Vec::with_capacity(s.address_lists.len());
+                    for (m, name) in s.address_lists.iter().enumerate() {
+                        match list_ids.get(name) {
+                            Some(&l) => {
+                                if !lists.contains(&l) {
+                                    lists.push(l);
+                                }
+                            }
+                            None => self.error(
+                                ErrorCode::UnknownAddressList,
+                                format!("{base}/addressLists/{m}"),
+                                format!("setting `{}` names address list `{name}`, which is not defined", s.name),
+                            ),
+                        }
+                    }
+                    let sid = u32::try_from(settings.len()).unwrap_or(u32::MAX);
+                    settings.push(CompiledSetting {
+                        name: s.name.clone(),
+                        defined_at: id,
+                        enabled: s.is_enabled(),
+                        messages: s.messages.iter().fold(0, |acc, &m| acc | message_bit(m)),
+                        lists,
+                        ca_signed: s.requires_ca_signed(),
+                        hostname: s.validates_hostname(),
+                        min_tls_version: s.min_version(),
+                    });
+                    // A setting named like an inherited one replaces it in place.
+                    let replaced = effective
+                        .iter()
+                        .position(|&e| settings.get(e as usize).is_some_and(|x| x.name == s.name));
+                    match replaced.and_then(|p| effective.get_mut(p)) {
+                        Some(slot) => *slot = sid,
+                        None => effective.push(sid),
+                    }
+                }
+            }
+            // A disabled setting stays in `effective_all` so that it still replaces what it
+            // overrides, but only enabled ones take part in decisions.
+            let enabled: Vec<u32> = effective
+                .iter()
+                .copied()
+                .filter(|&e| settings.get(e as usize).is_some_and(|s| s.enabled))
+                .collect();
+            effective_all.push(effective);
+            org_units.push(CompiledOrgUnit {
+                path: path.clone(),
+                effective: enabled,
+            });
+            ids.insert(path.clone(), id);
+        }
+        (org_units, ids, settings)
+    }
+
+    fn members(&mut self, doc: &PolicyDocument, compiled: &mut CompiledPolicy) {
+        let mut written: HashMap<String, &str> = HashMap::new();
+        for (key, ou_path) in &doc.members {
+            let ptr = pointer::push("/members", key);
+            let address = match canonical_address(key) {
+                Ok(a) => a.into_string(),
+                Err(e) => {
+                    self.error(
+                        ErrorCode::InvalidMemberAddress,
+                        ptr,
+                        format!("member `{key}` {e}"),
+                    );
+                    continue;
+                }
+            };
+            if let Err(m) = check_org_unit_path(ou_path) {
+                self.error(ErrorCode::InvalidOrgUnitPath, ptr, m);
+                continue;
+            }
+            if let Some(first) = written.get(&address) {
+                self.error(
+                    ErrorCode::DuplicateMember,
+                    ptr,
+                    format!("member `{key}` is the same address as member `{first}`"),
+                );
+                continue;
+            }
+            written.insert(address.clone(), key);
+            let id = compiled
+                .org_unit_ids
+                .get(ou_path.as_str())
+                .copied()
+                .unwrap_or(0);
+            compiled.members.insert(address, id);
+        }
+    }
+}
+
+fn add_with_ancestors(paths: &mut BTreeMap<String, ()>, path: &str) {
+    let mut p = Some(path);
+    while let Some(current) = p {
+        if paths.contains_key(current) {
+            break;
+        }
+        paths.insert(current.to_owned(), ());
+        p = parent_path(current);
+    }
+}
