@@ -24,9 +24,11 @@ pub const MAX_SETTINGS: usize = 1_000;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PolicyDocument {
     /// Format version; must be `1`.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 1)))]
     pub version: u32,
     /// Named lists of addresses and domains that settings refer to.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(max = 2000)))]
     pub address_lists: Vec<AddressList>,
     /// Organisation members' addresses and the organizational unit each belongs to. Members not
     /// listed belong to `/`.
