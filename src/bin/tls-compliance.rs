@@ -93,26 +93,36 @@ enum ExampleKind {
 /// How a run ends: what to print and the exit code.
 struct Outcome {
     code: u8,
-    json: serde_json::Value,
+    /// Rendered from the typed values, so fields keep their contract order (a `serde_json::Value`
+    /// would sort them).
+    json: String,
     text: String,
 }
 
 fn emit(format: Format, outcome: Outcome) -> ExitCode {
     match format {
-        Format::Json => println!("{}", to_pretty_json(&outcome.json)),
+        Format::Json => println!("{}", outcome.json),
         Format::Text => print!("{}", outcome.text),
     }
     ExitCode::from(outcome.code)
 }
 
-fn value<T: Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_else(|e| json!({ "fault": e.to_string() }))
+fn value<T: Serialize>(v: &T) -> String {
+    to_pretty_json(v)
+}
+
+/// The JSON an invalid input prints.
+#[derive(Serialize)]
+struct InvalidOutput<'a> {
+    error: &'a str,
+    file: &'a str,
+    errors: &'a [ValidationError],
 }
 
 fn usage(message: String) -> Outcome {
     Outcome {
         code: 2,
-        json: json!({ "error": "usage", "message": message }),
+        json: value(&json!({ "error": "usage", "message": message })),
         text: format!("error: {message}\n"),
     }
 }
@@ -129,7 +139,11 @@ fn invalid(kind: &str, code: u8, file: &str, errors: &[ValidationError]) -> Outc
     };
     Outcome {
         code,
-        json: json!({ "error": tag, "file": file, "errors": errors }),
+        json: value(&InvalidOutput {
+            error: tag,
+            file,
+            errors,
+        }),
         text,
     }
 }
@@ -137,7 +151,7 @@ fn invalid(kind: &str, code: u8, file: &str, errors: &[ValidationError]) -> Outc
 fn fault(f: &tls_compliance::Fault) -> Outcome {
     Outcome {
         code: 3,
-        json: json!({ "error": "fault", "message": f.message, "reply": f.reply }),
+        json: value(&json!({ "error": "fault", "message": f.message, "reply": f.reply })),
         text: format!("{f}\n"),
     }
 }
@@ -211,10 +225,9 @@ fn run(cli: &Cli) -> Outcome {
                 ExampleKind::Policy => EXAMPLE_POLICY,
                 ExampleKind::Scenarios => EXAMPLE_SCENARIOS,
             };
-            let json = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
             Ok(Outcome {
                 code: 0,
-                json,
+                json: text.trim_end().to_owned(),
                 text: text.to_owned(),
             })
         }
