@@ -3,7 +3,7 @@
 //! Exit codes: 0 done; 1 invalid policy; 2 invalid scenario or bad usage; 3 internal fault (its
 //! output carries the `451 4.3.0` reply a host would send).
 
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -100,10 +100,12 @@ struct Outcome {
 }
 
 fn emit(format: Format, outcome: Outcome) -> ExitCode {
-    match format {
-        Format::Json => println!("{}", outcome.json),
-        Format::Text => print!("{}", outcome.text),
-    }
+    // `println!` panics when stdout is closed (`… | head`); a closed pipe is not a fault of ours.
+    let mut out = std::io::stdout().lock();
+    let _ = match format {
+        Format::Json => writeln!(out, "{}", outcome.json),
+        Format::Text => write!(out, "{}", outcome.text),
+    };
     ExitCode::from(outcome.code)
 }
 
