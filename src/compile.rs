@@ -62,7 +62,7 @@ pub fn entry_tokens(s: &str) -> impl Iterator<Item = &str> {
 /// # Errors
 /// A message saying why it is not `local@domain`, `domain`, `@domain` or `*.domain`.
 pub fn parse_entry(token: &str) -> Result<ParsedEntry<'_>, String> {
-    let describe = |e: AddressError| format!("entry `{token}` {e}");
+    let describe = |e: AddressError| format!("entry `{}` {e}", token.escape_debug());
     if let Some(domain) = token.strip_prefix('@') {
         if domain.contains('@') || domain.contains('*') {
             return Err(format!(
@@ -692,7 +692,7 @@ impl Compiler {
                     self.error(
                         ErrorCode::InvalidMemberAddress,
                         ptr,
-                        format!("member `{key}` {e}"),
+                        format!("member `{}` {e}", key.escape_debug()),
                     );
                     continue;
                 }

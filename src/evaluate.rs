@@ -98,7 +98,7 @@ fn prepare<'a>(
                 errors.push(Diagnostic::new(
                     ErrorCode::InvalidAddress,
                     "/sender",
-                    format!("sender `{s}` {e}"),
+                    format!("sender `{}` {e}", s.escape_debug()),
                 ));
                 None
             }
@@ -187,7 +187,7 @@ fn prepare<'a>(
             Err(e) => errors.push(Diagnostic::new(
                 ErrorCode::InvalidAddress,
                 ptr,
-                format!("recipient `{address}` {e}"),
+                format!("recipient `{}` {e}", address.escape_debug()),
             )),
         }
     }
