@@ -37,3 +37,28 @@ ensure_rust_components() {
 ensure_rust_target() {
   rustup target list --installed | grep -qx "$1" || rustup target add "$1"
 }
+
+ensure_postfix() {
+  # Postfix from apt, unconfigured: tests configure their own instance in a temporary directory.
+  if ! dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q "install ok installed"; then
+    echo "postfix postfix/main_mailer_type select No configuration" | as_root debconf-set-selections
+  fi
+  ensure_apt postfix swaks
+}
+
+ensure_node_modules() {
+  # ensure_node_modules DIR : `npm ci` (or `npm install` without a lock file) when DIR's
+  # node_modules is missing or older than its package files.
+  local dir="$1"
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package.json" -nt "$dir/node_modules" ] ||
+     { [ -f "$dir/package-lock.json" ] && [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; }; then
+    log "npm install in ${dir#$ROOT/}"
+    if [ -f "$dir/package-lock.json" ]; then (cd "$dir" && npm ci --no-audit --no-fund); else (cd "$dir" && npm install --no-audit --no-fund); fi
+    touch "$dir/node_modules"
+  fi
+}
+
+ensure_pip() {
+  # ensure_pip MODULE PACKAGE : pip-installs PACKAGE when `import MODULE` fails.
+  python3 -c "import $1" 2>/dev/null || { log "pip install $2"; python3 -m pip install --quiet "$2"; }
+}

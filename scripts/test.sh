@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: formatting, lints, the Rust test suites (unit, conformance corpus
-# through the library and the CLI, bad input, lint, differential, schema, doc tests) and a short
-# fuzz smoke run.
+# through the library and the CLI, bad input, lint, differential, schema, doc tests), then each
+# suite in scripts/test.d/ in name order (each sets up what it needs itself).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
@@ -12,8 +12,9 @@ log "cargo clippy --all-targets --all-features -- -D warnings"
 cargo clippy --quiet --workspace --all-targets --all-features -- -D warnings
 log "cargo test --all-features"
 cargo test --quiet --workspace --all-features
-if [ -x "$ROOT/scripts/fuzz-smoke.sh" ]; then
-  log "fuzz smoke run"
-  "$ROOT/scripts/fuzz-smoke.sh"
-fi
+for suite in "$ROOT"/scripts/test.d/*.sh; do
+  [ -e "$suite" ] || continue
+  log "suite ${suite#$ROOT/}"
+  bash "$suite"
+done
 log "all tests passed"
