@@ -62,6 +62,30 @@ fn to_error(text: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> Va
             }
         }
     };
+    // serde_json reports a number, boolean, array or null where a string-valued enum is expected
+    // (`"minTlsVersion": 1.2`) as the syntax error `expected value`, though the text is JSON.
+    let (code, message) = match (code, inner.classify()) {
+        (ErrorCode::InvalidJson, serde_json::error::Category::Syntax) => {
+            match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(value) => {
+                    let found = match value.pointer(&ptr) {
+                        Some(serde_json::Value::Number(n)) => format!("number `{n}`"),
+                        Some(serde_json::Value::Bool(b)) => format!("boolean `{b}`"),
+                        Some(serde_json::Value::Array(_)) => "array".to_owned(),
+                        Some(serde_json::Value::Object(_)) => "object".to_owned(),
+                        Some(serde_json::Value::Null) => "null".to_owned(),
+                        Some(serde_json::Value::String(_)) | None => "value".to_owned(),
+                    };
+                    (
+                        ErrorCode::InvalidType,
+                        format!("invalid type: {found}, expected a string"),
+                    )
+                }
+                Err(_) => (code, message),
+            }
+        }
+        other => (other.0, message),
+    };
     let mut d = Diagnostic::new(code, ptr, message);
     if inner.line() > 0 {
         let (line, column) = char_position(text, inner.line(), inner.column());
