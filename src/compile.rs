@@ -105,7 +105,15 @@ pub fn parse_entry(token: &str) -> Result<ParsedEntry<'_>, String> {
             at_form: false,
         });
     }
-    let canonical = canonical_domain(token).map_err(describe)?;
+    let canonical = canonical_domain(token).map_err(|e| match e {
+        AddressError::InvalidDomain(_) => {
+            format!(
+                "entry `{}` is not a valid domain name",
+                token.escape_debug()
+            )
+        }
+        other => describe(other),
+    })?;
     Ok(ParsedEntry {
         written: token,
         kind: EntryKind::Domain,

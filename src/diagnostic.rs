@@ -90,6 +90,7 @@ pub enum LintCode {
     /// `validateCertificateHostname` is off (recommended on).
     HostnameValidationOff,
     /// `minTlsVersion` below `1.2`.
+    #[serde(rename = "min-tls-version-below-1-2")]
     MinTlsVersionBelow12,
     /// A setting replaces one of the same name inherited from an ancestor.
     OverrideHidesInherited,
