@@ -15,6 +15,7 @@
 //! | canonical addresses | [`canonical_address`], [`canonical_domain`], [`parse_from_header`] |
 //! | validation and lint (§6) | [`validate`], [`validate_text`], [`lint`], [`ValidationReport`] |
 //! | compiled, indexed policy | [`CompiledPolicy`], [`Policy`] |
+//! | effective settings per unit (§3) | [`Policy::org_units`], [`Policy::effective_settings`] |
 //! | scenario and decision (§4–5) | [`Scenario`], [`Decision`], [`CompiledPolicy::evaluate`] |
 //! | explanations | [`explain`] |
 //! | what-if (§7) | [`impact`], [`diff`] |
@@ -43,6 +44,7 @@ pub mod canonical;
 pub mod compile;
 pub mod decision;
 pub mod diagnostic;
+pub mod effective;
 mod evaluate;
 pub mod explain;
 mod lint;
@@ -61,6 +63,7 @@ pub use decision::{
     Decision, Failure, Reason, RecipientDecision, Requirement, TransactionDecision, Verdict,
 };
 pub use diagnostic::{Diagnostic, ErrorCode, Fault, LintCode, LintWarning, ValidationError};
+pub use effective::{EffectiveSetting, OrgUnitView};
 pub use evaluate::EvalError;
 pub use lint::lint;
 pub use policy::{AddressList, MessageKind, OrgUnit, PolicyDocument, Setting, TlsVersion};
@@ -251,6 +254,18 @@ impl Policy {
     /// Lint warnings for the document.
     pub fn lint(&self) -> Vec<LintWarning> {
         lint(&self.document)
+    }
+
+    /// Every organizational unit that exists, parents first, each with its members and effective
+    /// settings; see [`effective::org_units`].
+    pub fn org_units(&self) -> Vec<OrgUnitView> {
+        effective::org_units(&self.document)
+    }
+
+    /// The effective settings of the unit at `path`, disabled ones included; see
+    /// [`effective::effective_settings`].
+    pub fn effective_settings(&self, path: &str) -> Vec<EffectiveSetting> {
+        effective::effective_settings(&self.document, path)
     }
 
     /// Decides a scenario; see [`CompiledPolicy::evaluate`].
