@@ -212,6 +212,21 @@ fn eval_error(e: EvalError, file: &str, text: &str) -> Outcome {
 }
 
 fn run(cli: &Cli) -> Outcome {
+    // Two `-` inputs is bad usage whatever standard input holds: say so before reading any.
+    let files: Vec<&PathBuf> = match &cli.command {
+        Command::Check { policy } => vec![policy],
+        Command::Eval { policy, scenario } => vec![policy, scenario],
+        Command::Impact {
+            before,
+            after,
+            scenarios,
+        } => vec![before, after, scenarios],
+        Command::Diff { before, after } => vec![before, after],
+        Command::Example { .. } => vec![],
+    };
+    if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return usage("only one input can be `-` (standard input)".to_owned());
+    }
     let mut inputs = Inputs { stdin_used: false };
     let result = match &cli.command {
         Command::Check { policy } => check(&mut inputs, policy),
