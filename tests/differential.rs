@@ -718,7 +718,7 @@ fn the_generators_reach_every_verdict_every_failure_and_every_rule() {
 
 #[test]
 fn the_reference_reproduces_the_worked_examples_of_the_contract() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/shared-conformance");
     let read = |name: &str| {
         std::fs::read_to_string(dir.join(name))
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.join(name).display()))
