@@ -955,35 +955,44 @@ fn scenario_values_of_the_wrong_type_are_invalid_type_at_the_value() {
 #[test]
 fn scenario_values_outside_their_set_are_invalid_value() {
     let cases: [(&str, &str, &str); 4] = [
-        ("\"direction\": \"sideways\"", "/direction", "`sideways`"),
+        ("\"direction\": \"sideways\"", "/direction", "sideways"),
         (
             "\"direction\": \"outbound\", \"connection\": { \"version\": \"1.4\" }",
             "/connection/version",
-            "`1.4`",
+            "1.4",
         ),
         (
             "\"direction\": \"outbound\", \"connection\": { \"certificate\": { \"trust\": \"valid\" } }",
             "/connection/certificate/trust",
-            "`valid`",
+            "valid",
         ),
         (
             "\"direction\": \"outbound\", \"connection\": { \"certificate\": { \"hostname\": \"ok\" } }",
             "/connection/certificate/hostname",
-            "`ok`",
+            "ok",
         ),
     ];
     for (fields, pointer, named) in cases {
         let text = format!(
             "{{ {fields}, \"senderOrgUnit\": \"/\", \"recipients\": [\"b@partner.example\"] }}"
         );
-        let errors = library_scenario_errors(&text);
-        assert_eq!(errors.len(), 1, "{text}");
-        assert_eq!(errors[0].code, ErrorCode::InvalidValue, "{text}");
-        assert_eq!(errors[0].pointer, pointer, "{text}");
-        assert!(errors[0].message.contains(named), "{}", errors[0].message);
-        assert!(errors[0].line.is_some() && errors[0].column.is_some());
-        let out = cli(&["eval", "-", "-"], None);
-        assert_eq!(out.status.code(), Some(2));
+        // One line of ASCII: the parser stops at the closing quote of the bad value.
+        let quoted = format!("\"{named}\"");
+        let column = text.find(&quoted).unwrap() + quoted.len();
+        let errors = scenario_fails(
+            &text,
+            &[at(
+                ErrorCode::InvalidValue,
+                pointer,
+                1,
+                u32::try_from(column).unwrap(),
+            )],
+        );
+        assert!(
+            errors[0].message.contains(&format!("`{named}`")),
+            "{}",
+            errors[0].message
+        );
     }
 }
 
