@@ -19,6 +19,7 @@
 //! | scenario and decision (§4–5) | [`Scenario`], [`Decision`], [`CompiledPolicy::evaluate`] |
 //! | explanations | [`explain`] |
 //! | what-if (§7) | [`impact`], [`diff`] |
+//! | SMTP enforcement (§8), for the Envoy filter | [`smtp::Session`] |
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
@@ -50,6 +51,7 @@ pub mod explain;
 mod lint;
 pub mod policy;
 pub mod scenario;
+pub mod smtp;
 pub mod source;
 pub mod whatif;
 
