@@ -570,10 +570,13 @@ impl Compiler {
         let mut declared: BTreeMap<&str, usize> = BTreeMap::new();
         let mut paths: BTreeMap<String, ()> = BTreeMap::new();
         paths.insert("/".to_owned(), ());
+        // Items that are not compiled (a bad or repeated path): their settings are checked apart.
+        let mut unplaced: Vec<usize> = Vec::new();
         for (i, ou) in doc.org_units.iter().enumerate() {
             let ptr = format!("/orgUnits/{i}/path");
             if let Err(m) = check_org_unit_path(&ou.path) {
                 self.error(ErrorCode::InvalidOrgUnitPath, ptr, m);
+                unplaced.push(i);
                 continue;
             }
             if let Some(first) = declared.get(ou.path.as_str()) {
@@ -585,6 +588,7 @@ impl Compiler {
                         ou.path
                     ),
                 );
+                unplaced.push(i);
                 continue;
             }
             declared.insert(&ou.path, i);
@@ -687,7 +691,58 @@ impl Compiler {
             });
             ids.insert(path.clone(), id);
         }
+        for i in unplaced {
+            self.check_unplaced_settings(doc, i, list_ids);
+        }
         (org_units, ids, settings)
+    }
+
+    /// The checks of the settings of an `orgUnits` item that is not compiled (its path is invalid
+    /// or declared before), so that their errors are reported with the others, at once.
+    fn check_unplaced_settings(
+        &mut self,
+        doc: &PolicyDocument,
+        i: usize,
+        list_ids: &HashMap<String, ListId>,
+    ) {
+        let Some(ou) = doc.org_units.get(i) else {
+            return;
+        };
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (k, s) in ou.settings.iter().enumerate() {
+            let base = format!("/orgUnits/{i}/settings/{k}");
+            if s.name.trim().is_empty() {
+                self.error(
+                    ErrorCode::EmptyName,
+                    format!("{base}/name"),
+                    "setting name is empty",
+                );
+            }
+            if let Some(first) = seen.insert(&s.name, k) {
+                self.error(
+                    ErrorCode::DuplicateSetting,
+                    format!("{base}/name"),
+                    format!(
+                        "setting `{}` is already defined in org unit `{}` at `/orgUnits/{i}/settings/{first}`",
+                        s.name,
+                        ou.path.escape_debug()
+                    ),
+                );
+                continue;
+            }
+            for (m, name) in s.address_lists.iter().enumerate() {
+                if !list_ids.contains_key(name) {
+                    self.error(
+                        ErrorCode::UnknownAddressList,
+                        format!("{base}/addressLists/{m}"),
+                        format!(
+                            "setting `{}` names address list `{name}`, which is not defined",
+                            s.name
+                        ),
+                    );
+                }
+            }
+        }
     }
 
     fn members(&mut self, doc: &PolicyDocument, compiled: &mut CompiledPolicy) {

@@ -838,12 +838,13 @@ fn validation_reports_every_error_of_a_policy_at_once() {
 { "name": "TLS", "messages": ["outbound"], "addressLists": ["Partners", "Nope"] },
 { "name": "TLS" }
 ] },
-{ "path": "Finance" },
+{ "path": "Finance", "settings": [ { "name": "Audit", "addressLists": ["Gone"] } ] },
 { "path": "/Sales", "settings": [ { "name": " " } ] },
-{ "path": "/Sales" }
+{ "path": "/Sales", "settings": [ { "name": "" }, { "name": "A" }, { "name": "A" } ] }
 ]
 }"#;
-    // In order: the document, its lists, its units' paths, their settings, its members.
+    // In order: the document, its lists, its units' paths, their settings, the settings of the
+    // items with a bad or repeated path (checked though they cannot be placed), its members.
     let errors = policy_fails(
         text,
         &[
@@ -872,6 +873,19 @@ fn validation_reports_every_error_of_a_policy_at_once() {
             ),
             at(ErrorCode::EmptyName, "/orgUnits/2/settings/0/name", 15, 45),
             at(
+                ErrorCode::UnknownAddressList,
+                "/orgUnits/1/settings/0/addressLists/0",
+                14,
+                72,
+            ),
+            at(ErrorCode::EmptyName, "/orgUnits/3/settings/0/name", 16, 45),
+            at(
+                ErrorCode::DuplicateSetting,
+                "/orgUnits/3/settings/2/name",
+                16,
+                78,
+            ),
+            at(
                 ErrorCode::InvalidOrgUnitPath,
                 "/members/ann@corp.example",
                 8,
@@ -880,7 +894,7 @@ fn validation_reports_every_error_of_a_policy_at_once() {
             at(ErrorCode::InvalidMemberAddress, "/members/nobody", 8, 24),
         ],
     );
-    assert_eq!(errors.len(), 11);
+    assert_eq!(errors.len(), 14);
 }
 
 #[test]
