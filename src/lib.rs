@@ -25,6 +25,7 @@
 //! |---|---|---|
 //! | `cli` | yes | the `tls-compliance` command line (clap) |
 //! | `schema` | no | `JsonSchema` for the wire types (schemars) |
+//! | `probe` | with `cli` | [`probe`]: test a live mail server's STARTTLS and certificate (native only: rustls, sockets) |
 //!
 //! ```
 //! use tls_compliance::{Policy, Verdict};
@@ -50,6 +51,8 @@ mod evaluate;
 pub mod explain;
 mod lint;
 pub mod policy;
+#[cfg(feature = "probe")]
+pub mod probe;
 pub mod scenario;
 pub mod smtp;
 pub mod source;
