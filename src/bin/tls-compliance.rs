@@ -1,17 +1,21 @@
 //! The `tls-compliance` command line (SPEC §9).
 //!
 //! Exit codes: 0 done; 1 invalid policy; 2 invalid scenario or bad usage; 3 internal fault (its
-//! output carries the `451 4.3.0` reply a host would send).
+//! output carries the `451 4.3.0` reply a host would send). `probe` adds 4–9: see
+//! `tls-compliance probe --help`.
 
 use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use serde_json::json;
 
 use tls_compliance::explain::{explain_decision, explain_diff, explain_impact, explain_report};
+use tls_compliance::probe::{
+    explain_probe, explain_probe_error, ProbeDetails, ProbeErrorKind, ProbeOptions, Target,
+};
 use tls_compliance::source::{locate_all, to_pretty_json};
 use tls_compliance::{
     diff, impact, parse_scenarios, validate_text, Decision, EvalError, Policy, Scenarios,
@@ -26,7 +30,7 @@ const EXAMPLE_SCENARIOS: &str = include_str!("../example/scenarios.json");
     name = "tls-compliance",
     version,
     about = "Secure transport (TLS) compliance for mail: validate a policy, decide, explain, compare",
-    after_help = "Exit codes: 0 done, 1 invalid policy, 2 invalid scenario or usage, 3 internal fault.\n`-` for a file reads standard input."
+    after_help = "Exit codes: 0 done, 1 invalid policy, 2 invalid scenario or usage, 3 internal fault; `probe` adds 4-9 (see `probe --help`).\n`-` for a file reads standard input."
 )]
 struct Cli {
     /// Output format.
@@ -74,6 +78,10 @@ enum Command {
         /// The policy after the change.
         after: PathBuf,
     },
+    /// Test a live mail server's STARTTLS and certificate: print the connection facts (SPEC §4)
+    /// that `eval` takes, and with --policy the decision they give.
+    #[command(after_help = PROBE_EXIT_CODES)]
+    Probe(Box<ProbeArgs>),
     /// Print the built-in example policy or scenarios.
     Example {
         /// Which one.
@@ -222,6 +230,7 @@ fn run(cli: &Cli) -> Outcome {
             scenarios,
         } => vec![before, after, scenarios],
         Command::Diff { before, after } => vec![before, after],
+        Command::Probe(args) => args.policy.iter().collect(),
         Command::Example { .. } => vec![],
     };
     if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
@@ -237,6 +246,7 @@ fn run(cli: &Cli) -> Outcome {
             scenarios,
         } => run_impact(&mut inputs, before, after, scenarios),
         Command::Diff { before, after } => run_diff(&mut inputs, before, after),
+        Command::Probe(args) => run_probe(&mut inputs, args),
         Command::Example { what } => {
             let text = match what {
                 ExampleKind::Policy => EXAMPLE_POLICY,
@@ -366,6 +376,185 @@ fn run_diff(inputs: &mut Inputs, before: &PathBuf, after: &PathBuf) -> Result<Ou
         code: 0,
         json: value(&entry),
         text: explain_diff(&entry),
+    })
+}
+
+const PROBE_EXIT_CODES: &str = "\
+Output: {\"connection\": SPEC §4 facts for `eval`, \"details\": what was seen, \"decision\": with --policy}.
+
+Exit codes:
+  0  probed: TLS was negotiated (the facts say how good it is)
+  1  invalid policy (--policy)
+  2  invalid --sender/--recipient, or bad usage
+  3  internal fault
+  4  the host name does not resolve
+  5  connection refused, or no route to the host
+  6  timed out (resolving, connecting, waiting for a reply, or in the handshake)
+  7  no TLS: STARTTLS not offered, or refused; the facts ({\"tls\": false}) are printed
+  8  the TLS handshake failed (the reason is printed)
+  9  the SMTP session failed (greeting or EHLO refused, not SMTP, connection closed)";
+
+#[derive(Args)]
+struct ProbeArgs {
+    /// The mail server: `HOST[:PORT]` (port 25 by default; `[::1]:2525` for IPv6).
+    #[arg(value_name = "HOST[:PORT]")]
+    target: String,
+    /// The name the certificate must carry (and the TLS server name sent); default: HOST.
+    #[arg(long, value_name = "NAME")]
+    expect_hostname: Option<String>,
+    /// Also trust the root certificates in this PEM file (repeatable).
+    #[arg(long, value_name = "FILE")]
+    ca_file: Vec<PathBuf>,
+    /// Do not trust the system's root certificates (only --ca-file).
+    #[arg(long)]
+    no_system_roots: bool,
+    /// Limit, in seconds, for each step: resolving, connecting, each reply, the handshake.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_timeout)]
+    timeout: std::time::Duration,
+    /// The name to send with EHLO.
+    #[arg(long, value_name = "NAME", default_value = "localhost")]
+    ehlo: String,
+    /// Also decide a message over this connection with this policy (`-` for stdin).
+    #[arg(long, value_name = "FILE", requires_all = ["sender", "recipient"])]
+    policy: Option<PathBuf>,
+    /// The message's sender (inbound: also its From: mailbox).
+    #[arg(long, value_name = "ADDRESS", requires = "policy")]
+    sender: Option<String>,
+    /// A recipient of the message (repeatable).
+    #[arg(long, value_name = "ADDRESS", requires = "policy")]
+    recipient: Vec<String>,
+    /// Which way the message travels.
+    #[arg(long, value_enum, default_value_t = ProbeDirection::Outbound)]
+    direction: ProbeDirection,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProbeDirection {
+    /// Sent by the organisation (the recipients are matched).
+    Outbound,
+    /// Received by the organisation (the sender's From: is matched).
+    Inbound,
+}
+
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= 3600.0) {
+        return Err(format!(
+            "`{s}`: the timeout must be above 0 and at most 3600 seconds"
+        ));
+    }
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+}
+
+/// The exit code of a probe that stopped early.
+fn probe_exit_code(kind: ProbeErrorKind) -> u8 {
+    match kind {
+        ProbeErrorKind::NameNotResolved => 4,
+        ProbeErrorKind::ConnectionRefused | ProbeErrorKind::ConnectFailed => 5,
+        ProbeErrorKind::Timeout => 6,
+        ProbeErrorKind::HandshakeFailed => 8,
+        ProbeErrorKind::Smtp => 9,
+    }
+}
+
+/// What `probe` prints when it reached a verdict on TLS.
+#[derive(Serialize)]
+struct ProbeOutput<'a> {
+    connection: &'a tls_compliance::TlsFacts,
+    details: &'a ProbeDetails,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision: Option<&'a Decision>,
+}
+
+/// What `probe` prints when it stopped early.
+#[derive(Serialize)]
+struct ProbeErrorOutput<'a> {
+    error: &'a str,
+    message: &'a str,
+    help: &'a str,
+    details: &'a ProbeDetails,
+}
+
+fn run_probe(inputs: &mut Inputs, args: &ProbeArgs) -> Result<Outcome, Outcome> {
+    let target: Target = args.target.parse().map_err(usage)?;
+    // Check everything given before connecting: a bad policy or address is not worth a probe.
+    let direction = match args.direction {
+        ProbeDirection::Outbound => tls_compliance::Direction::Outbound,
+        ProbeDirection::Inbound => tls_compliance::Direction::Inbound,
+    };
+    let question = match (&args.policy, &args.sender) {
+        (Some(path), Some(sender)) => {
+            let policy = inputs.policy(path)?;
+            let unknown = tls_compliance::probe::scenario(
+                direction,
+                sender,
+                &args.recipient,
+                tls_compliance::TlsFacts::default(),
+            );
+            if let Err(e) = policy.evaluate(&unknown) {
+                return Err(eval_error(e, "--sender/--recipient", ""));
+            }
+            Some((policy, sender))
+        }
+        _ => None,
+    };
+    let mut options = ProbeOptions::new(args.timeout);
+    options.expect_hostname.clone_from(&args.expect_hostname);
+    options.system_roots = !args.no_system_roots;
+    options.ehlo_name.clone_from(&args.ehlo);
+    for path in &args.ca_file {
+        options
+            .ca_certificates
+            .extend(tls_compliance::probe::load_ca_file(path).map_err(usage)?);
+    }
+
+    let report = match tls_compliance::probe::probe(&target, &options) {
+        Ok(report) => report,
+        Err(e) => {
+            let help = e.help();
+            return Err(Outcome {
+                code: probe_exit_code(e.kind),
+                json: value(&ProbeErrorOutput {
+                    error: e.kind.as_str(),
+                    message: &e.message,
+                    help: &help,
+                    details: &e.details,
+                }),
+                text: explain_probe_error(&e),
+            });
+        }
+    };
+    let decision = match question {
+        Some((policy, sender)) => {
+            let scenario = tls_compliance::probe::scenario(
+                direction,
+                sender,
+                &args.recipient,
+                report.connection,
+            );
+            Some(
+                policy
+                    .evaluate(&scenario)
+                    .map_err(|e| eval_error(e, "probe", ""))?,
+            )
+        }
+        None => None,
+    };
+    let mut text = explain_probe(&report);
+    if let Some(d) = &decision {
+        text.push_str("\npolicy decision for a message over this connection:\n");
+        text.push_str(&explain_decision(d));
+    }
+    Ok(Outcome {
+        code: if report.no_tls() { 7 } else { 0 },
+        json: value(&ProbeOutput {
+            connection: &report.connection,
+            details: &report.details,
+            decision: decision.as_ref(),
+        }),
+        text,
     })
 }
 

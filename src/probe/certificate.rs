@@ -2,10 +2,21 @@
 //! it names the host, decided separately, plus what a person needs to fix it (names, dates,
 //! issuer).
 //!
-//! The handshake never fails on the certificate: [`ReportingVerifier`] accepts any chain (it
-//! still checks the handshake signatures, so the server proves it holds the key), and
-//! [`assess`] then asks webpki about the chain and, independently, about the name. A probe
+//! The handshake never fails on the certificate: the probe's verifier accepts any chain (it
+//! still checks the handshake signatures, so the server proves it holds the key), and after the
+//! handshake webpki is asked about the chain and, independently, about the name. A probe
 //! reports; it does not refuse.
+//!
+//! | `trust` | when |
+//! |---|---|
+//! | `ca-signed` | the chain leads to a trusted root now |
+//! | `expired` | it leads to a trusted root at a time inside the leaf's validity period, but not now (a leaf not valid yet counts too: it is outside its validity period) |
+//! | `self-signed` | it does not, and the leaf's issuer is its own subject |
+//! | `untrusted` | it does not, for any other reason (unknown issuer, bad signature, …) |
+//! | `absent` | no certificate (then there is no `hostname` fact: no name to match) |
+//!
+//! `hostname` is `match` when the leaf's subjectAltName covers the expected name (a DNS name, or
+//! an IP address), else `mismatch`, whatever the trust.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -211,8 +211,8 @@ pub struct ProbeDetails {
     /// The extensions listed in reply to `EHLO` sent over TLS (`AUTH` often appears only here);
     /// null when the server did not answer it.
     pub capabilities_after_tls: Option<Vec<String>>,
-    /// The trusted roots the chain was judged against.
-    pub roots: Roots,
+    /// The trusted roots the chain was judged against; null until the handshake.
+    pub roots: Option<Roots>,
 }
 
 /// The result of a probe that reached a verdict on TLS: the facts, and what was seen.
@@ -316,19 +316,6 @@ pub fn probe(target: &Target, options: &ProbeOptions) -> Result<ProbeReport, Pro
         .expect_hostname
         .clone()
         .unwrap_or_else(|| target.host.clone());
-    let mut roots = RootCertStore::empty();
-    let mut root_counts = Roots {
-        system: 0,
-        ca_file: 0,
-    };
-    if options.system_roots {
-        // Unreadable entries in the system store are skipped; the count tells what was loaded.
-        let native = rustls_native_certs::load_native_certs();
-        root_counts.system = roots.add_parsable_certificates(native.certs).0;
-    }
-    root_counts.ca_file = roots
-        .add_parsable_certificates(options.ca_certificates.iter().cloned())
-        .0;
     let mut session = Session {
         details: ProbeDetails {
             host: target.host.clone(),
@@ -342,13 +329,13 @@ pub fn probe(target: &Target, options: &ProbeOptions) -> Result<ProbeReport, Pro
             tls: None,
             certificate: None,
             capabilities_after_tls: None,
-            roots: root_counts,
+            roots: None,
         },
         timeout: options.timeout,
     };
     let mut tcp = session.connect(target)?;
     let mut reader = ReplyReader::default();
-    let result = session.converse(&mut tcp, &mut reader, options, &roots, &expected);
+    let result = session.converse(&mut tcp, &mut reader, options, &expected);
     let _ = tcp.shutdown(std::net::Shutdown::Both);
     result.map(|connection| ProbeReport {
         connection,
@@ -478,10 +465,11 @@ impl Session {
             ProbeErrorKind::Timeout => "timed out connecting",
             _ => "cannot connect",
         };
-        Err(self.fail(
-            kind,
-            format!("{what} to {target} ({})", attempts.join("; ")),
-        ))
+        let message = match (addrs.as_slice(), target.host.parse::<IpAddr>()) {
+            ([addr], Ok(_)) => format!("{what} to {addr}"),
+            _ => format!("{what} to {target} ({})", attempts.join("; ")),
+        };
+        Err(self.fail(kind, message))
     }
 
     fn command(
@@ -503,7 +491,6 @@ impl Session {
         tcp: &mut TcpStream,
         reader: &mut ReplyReader,
         options: &ProbeOptions,
-        roots: &RootCertStore,
         expected: &str,
     ) -> Result<TlsFacts, ProbeError> {
         let mut plain = Plain { tcp };
@@ -549,16 +536,21 @@ impl Session {
         }
         // Plaintext the server sent after its 220 is not part of the TLS session.
         reader.discard();
-        self.tls(plain.tcp, roots, expected, options)
+        self.tls(plain.tcp, expected, options)
     }
 
     fn tls(
         &mut self,
         tcp: &mut TcpStream,
-        roots: &RootCertStore,
         expected: &str,
         options: &ProbeOptions,
     ) -> Result<TlsFacts, ProbeError> {
+        let roots = trusted_roots(options);
+        self.details.roots = Some(Roots {
+            system: roots.system,
+            ca_file: roots.ca_file,
+        });
+        let roots = roots.store;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let algorithms = provider.signature_verification_algorithms;
         let config = ClientConfig::builder_with_provider(provider.clone())
@@ -639,6 +631,31 @@ impl Session {
             version,
             certificate: Some(certificate),
         })
+    }
+}
+
+/// The roots a chain is judged against, and how many came from where.
+struct TrustedRoots {
+    store: RootCertStore,
+    system: usize,
+    ca_file: usize,
+}
+
+fn trusted_roots(options: &ProbeOptions) -> TrustedRoots {
+    let mut store = RootCertStore::empty();
+    let mut system = 0;
+    if options.system_roots {
+        // Unreadable entries in the system store are skipped; the count tells what was loaded.
+        let native = rustls_native_certs::load_native_certs();
+        system = store.add_parsable_certificates(native.certs).0;
+    }
+    let ca_file = store
+        .add_parsable_certificates(options.ca_certificates.iter().cloned())
+        .0;
+    TrustedRoots {
+        store,
+        system,
+        ca_file,
     }
 }
 

@@ -154,7 +154,7 @@ pub fn problems(report: &ProbeReport) -> Vec<ProbeFailure> {
 }
 
 fn row(out: &mut String, label: &str, value: impl std::fmt::Display) {
-    let _ = writeln!(out, "  {label:<13} {value}");
+    let _ = writeln!(out, "  {label:<15} {value}");
 }
 
 fn seen(out: &mut String, d: &ProbeDetails) {
@@ -192,13 +192,16 @@ fn seen(out: &mut String, d: &ProbeDetails) {
             "  valid",
             format!("{} to {}", c.not_before, c.not_after),
         );
+        let roots = d.roots.as_ref().map_or_else(String::new, |r| {
+            format!(
+                "; trusted roots: {} system, {} from --ca-file",
+                r.system, r.ca_file
+            )
+        });
         row(
             out,
             "  chain",
-            format!(
-                "{} certificate(s) sent; trusted roots: {} system, {} from --ca-file",
-                c.chain_length, d.roots.system, d.roots.ca_file
-            ),
+            format!("{} certificate(s) sent{roots}", c.chain_length),
         );
     }
 }
