@@ -195,122 +195,143 @@ pub(crate) struct CompiledOrgUnit {
 
 #[derive(Debug, Clone, Copy)]
 struct EntryRecord {
+    /// Where the entry as written starts in the arena.
     written_start: u32,
-    canonical_start: u32,
     written_len: u16,
-    canonical_len: u16,
+    // INVARIANT: the canonical text is the `canonical_len` bytes at `written_start +
+    // canonical_offset`: inside the written text (the same text, `*.domain`, a trailing dot) or
+    // stored right after it (`canonical_offset == written_len`).
+    canonical_offset: u16,
     list: ListId,
+    /// A canonical address or domain is at most 255 octets (RFC 5321).
+    canonical_len: u8,
     kind: EntryKind,
 }
+
+/// Id-keyed maps: the ids are small integers from this index, so a fast fixed hash is enough.
+type IdMap = HashMap<EntryId, EntryId, foldhash::fast::FixedState>;
 
 /// The hash index over every entry of every list.
 #[derive(Debug, Default)]
 pub(crate) struct EntryIndex {
     arena: String,
     entries: Vec<EntryRecord>,
-    // INVARIANT: `next[i]` is the id of the next entry with the same kind and canonical text as
-    // entry `i`, in document order, or `NONE`.
-    next: Vec<EntryId>,
+    // INVARIANT: `next[&i]` is the id of the next entry with the same kind and canonical text as
+    // entry `i`, in document order; an entry that is the last (nearly every one) has no key, so
+    // the map only holds repeated entries.
+    next: IdMap,
     // Holds the first entry id of each (kind, canonical text).
     table: HashTable<EntryId>,
+    /// Bit `n` (`n` capped at 63) is set when some `*.` entry's domain has `n` labels: a look-up
+    /// probes only the parent domains of those lengths.
+    wildcard_labels: u64,
 }
-
-const NONE: EntryId = EntryId::MAX;
 
 fn key_hash(kind: EntryKind, text: &str) -> u64 {
     use std::hash::BuildHasher;
     foldhash::fast::FixedState::with_seed(0x7c15_c0de).hash_one((kind as u8, text))
 }
 
+fn label_bit(labels: usize) -> u64 {
+    1u64 << labels.min(63)
+}
+
 impl EntryIndex {
-    fn text(&self, start: u32, len: u16) -> &str {
-        let start = start as usize;
-        self.arena
-            .get(start..start + len as usize)
+    /// An empty index with room for `entries` entries whose written text is `bytes` long.
+    fn with_capacity(entries: usize, bytes: usize) -> Self {
+        Self {
+            arena: String::with_capacity(bytes),
+            entries: Vec::with_capacity(entries),
+            next: IdMap::default(),
+            table: HashTable::with_capacity(entries),
+            wildcard_labels: 0,
+        }
+    }
+
+    fn canonical_of<'s>(arena: &'s str, e: &EntryRecord) -> &'s str {
+        let start = e.written_start as usize + e.canonical_offset as usize;
+        arena
+            .get(start..start + e.canonical_len as usize)
             .unwrap_or_default()
     }
 
     fn canonical(&self, e: &EntryRecord) -> &str {
-        self.text(e.canonical_start, e.canonical_len)
+        Self::canonical_of(&self.arena, e)
     }
 
     /// The entry as written in the policy.
     pub fn written(&self, id: EntryId) -> Option<&str> {
-        self.entries
-            .get(id as usize)
-            .map(|e| self.text(e.written_start, e.written_len))
+        self.entries.get(id as usize).map(|e| {
+            let start = e.written_start as usize;
+            self.arena
+                .get(start..start + e.written_len as usize)
+                .unwrap_or_default()
+        })
     }
 
-    fn push_text(&mut self, s: &str) -> Option<(u32, u16)> {
-        let start = u32::try_from(self.arena.len()).ok()?;
-        let len = u16::try_from(s.len()).ok()?;
+    /// Appends to the arena, growing it by an eighth at a time rather than doubling it: it is
+    /// sized for the written text up front, and only canonical forms that differ from it are
+    /// added beyond that.
+    fn push_text(&mut self, s: &str) {
+        if self.arena.capacity() - self.arena.len() < s.len() {
+            self.arena
+                .reserve_exact(s.len() + self.arena.capacity() / 8);
+        }
         self.arena.push_str(s);
-        Some((start, len))
     }
 
-    /// Adds an entry; `tails` tracks the last entry of each chain while building.
-    fn insert(
-        &mut self,
-        list: ListId,
-        entry: &ParsedEntry<'_>,
-        tails: &mut Vec<EntryId>,
-    ) -> Option<()> {
+    /// Adds an entry; `tails` tracks the last entry of each chain of repeated entries while
+    /// building.
+    fn insert(&mut self, list: ListId, entry: &ParsedEntry<'_>, tails: &mut IdMap) -> Option<()> {
         let id = EntryId::try_from(self.entries.len()).ok()?;
-        let (written_start, written_len) = self.push_text(entry.written)?;
-        let (canonical_start, canonical_len) = if entry.canonical == entry.written {
-            (written_start, written_len)
-        } else {
-            self.push_text(&entry.canonical)?
+        let written_start = u32::try_from(self.arena.len()).ok()?;
+        let written_len = u16::try_from(entry.written.len()).ok()?;
+        let canonical_len = u8::try_from(entry.canonical.len()).ok()?;
+        u32::try_from(self.arena.len() + entry.written.len() + entry.canonical.len()).ok()?;
+        self.push_text(entry.written);
+        let canonical_offset = match entry.written.find(entry.canonical.as_str()) {
+            Some(at) => u16::try_from(at).ok()?,
+            None => {
+                self.push_text(&entry.canonical);
+                written_len
+            }
         };
         let record = EntryRecord {
             written_start,
-            canonical_start,
             written_len,
-            canonical_len,
+            canonical_offset,
             list,
+            canonical_len,
             kind: entry.kind,
         };
         self.entries.push(record);
-        self.next.push(NONE);
-        tails.push(NONE);
+        if entry.kind == EntryKind::Wildcard {
+            let labels = entry.canonical.bytes().filter(|&b| b == b'.').count() + 1;
+            self.wildcard_labels |= label_bit(labels);
+        }
         let hash = key_hash(entry.kind, &entry.canonical);
         let existing = {
             let (entries, arena) = (&self.entries, &self.arena);
             self.table
                 .find(hash, |&other| {
                     entries.get(other as usize).is_some_and(|o| {
-                        o.kind == entry.kind
-                            && arena.get(
-                                o.canonical_start as usize
-                                    ..o.canonical_start as usize + o.canonical_len as usize,
-                            ) == Some(entry.canonical.as_str())
+                        o.kind == entry.kind && Self::canonical_of(arena, o) == entry.canonical
                     })
                 })
                 .copied()
         };
         match existing {
             Some(head) => {
-                let tail = match tails.get(head as usize) {
-                    Some(&NONE) | None => head,
-                    Some(&t) => t,
-                };
-                *self.next.get_mut(tail as usize)? = id;
-                *tails.get_mut(head as usize)? = id;
+                let tail = tails.get(&head).copied().unwrap_or(head);
+                self.next.insert(tail, id);
+                tails.insert(head, id);
             }
             None => {
                 let (entries, arena) = (&self.entries, &self.arena);
                 self.table.insert_unique(hash, id, |&other| {
-                    entries.get(other as usize).map_or(0, |o| {
-                        key_hash(
-                            o.kind,
-                            arena
-                                .get(
-                                    o.canonical_start as usize
-                                        ..o.canonical_start as usize + o.canonical_len as usize,
-                                )
-                                .unwrap_or_default(),
-                        )
-                    })
+                    entries
+                        .get(other as usize)
+                        .map_or(0, |o| key_hash(o.kind, Self::canonical_of(arena, o)))
                 });
             }
         }
@@ -338,22 +359,32 @@ impl EntryIndex {
             if !hits.iter().any(|&(l, _)| l == e.list) {
                 hits.push((e.list, id));
             }
-            id = match self.next.get(id as usize) {
-                Some(&n) => n,
-                None => NONE,
-            };
+            if self.next.is_empty() {
+                break;
+            }
+            match self.next.get(&id) {
+                Some(&n) => id = n,
+                None => break,
+            }
         }
     }
 
-    /// Every list that covers the canonical `address` (whose domain starts at `domain_at`), each
-    /// with its most specific entry: the address, then the domain, then the longest `*.` entry.
+    /// Every list that covers the canonical `address` (whose domain is `domain`), each with its
+    /// most specific entry: the address, then the domain, then the longest `*.` entry.
     pub fn lookup(&self, address: &str, domain: &str, hits: &mut Vec<(ListId, EntryId)>) {
         hits.clear();
         self.collect(EntryKind::Address, address, hits);
         self.collect(EntryKind::Domain, domain, hits);
+        if self.wildcard_labels == 0 {
+            return;
+        }
+        let mut labels = domain.bytes().filter(|&b| b == b'.').count() + 1;
         let mut rest = domain;
         while let Some((_, parent)) = rest.split_once('.') {
-            self.collect(EntryKind::Wildcard, parent, hits);
+            labels = labels.saturating_sub(1);
+            if self.wildcard_labels & label_bit(labels) != 0 {
+                self.collect(EntryKind::Wildcard, parent, hits);
+            }
             rest = parent;
         }
     }
@@ -363,12 +394,12 @@ impl EntryIndex {
         self.entries.len()
     }
 
-    /// Approximate heap bytes held.
+    /// Heap bytes held (the hash map of repeated entries approximately).
     pub fn heap_bytes(&self) -> usize {
         self.arena.capacity()
             + self.entries.capacity() * std::mem::size_of::<EntryRecord>()
-            + self.next.capacity() * std::mem::size_of::<EntryId>()
-            + self.table.capacity() * (std::mem::size_of::<EntryId>() + 1)
+            + self.next.capacity() * (2 * std::mem::size_of::<EntryId>() + 1)
+            + self.table.allocation_size()
     }
 }
 
@@ -472,7 +503,7 @@ impl Compiler {
         let mut names = Vec::with_capacity(doc.address_lists.len());
         let mut ids: HashMap<String, ListId> = HashMap::new();
         let mut index = EntryIndex::default();
-        let mut tails = Vec::new();
+        let mut tails = IdMap::default();
         if doc.address_lists.len() > MAX_ADDRESS_LISTS {
             self.error(
                 ErrorCode::TooManyAddressLists,
@@ -484,9 +515,18 @@ impl Compiler {
             );
             return (names, ids, index);
         }
-        let total_hint: usize = doc.address_lists.iter().map(|l| l.entries.len()).sum();
-        index.entries.reserve(total_hint);
-        index.next.reserve(total_hint);
+        // Size the index once, for the entries each list may hold, so that it never grows by
+        // doubling: at a million entries that would double the peak memory of compiling.
+        let (mut total_entries, mut total_bytes) = (0usize, 0usize);
+        for list in &doc.address_lists {
+            let tokens = list.entries.iter().flat_map(|s| entry_tokens(s));
+            let (n, bytes) = tokens
+                .take(MAX_ENTRIES_PER_LIST)
+                .fold((0, 0), |(n, bytes), t| (n + 1, bytes + t.len()));
+            total_entries += n;
+            total_bytes += bytes;
+        }
+        index = EntryIndex::with_capacity(total_entries, total_bytes);
         for (i, list) in doc.address_lists.iter().enumerate() {
             let base = format!("/addressLists/{i}");
             let list_id = ListId::try_from(i).unwrap_or(ListId::MAX);
