@@ -58,11 +58,12 @@ struct PreparedRecipient<'a> {
     org_unit: Option<&'a str>,
 }
 
-fn check_facts(facts: &TlsFacts, ptr: String, errors: &mut Vec<ValidationError>) {
+/// Checks facts for contradictions; `ptr` makes their pointer, only when there is an error.
+fn check_facts(facts: &TlsFacts, ptr: impl Fn() -> String, errors: &mut Vec<ValidationError>) {
     if facts.tls == Some(false) && (facts.version.is_some() || facts.certificate.is_some()) {
         errors.push(Diagnostic::new(
             ErrorCode::ContradictoryConnection,
-            ptr.clone(),
+            ptr(),
             "connection has `tls: false` together with a TLS version or certificate",
         ));
     }
@@ -70,7 +71,7 @@ fn check_facts(facts: &TlsFacts, ptr: String, errors: &mut Vec<ValidationError>)
         if cert.trust == Some(CertificateTrust::Absent) && cert.hostname.is_some() {
             errors.push(Diagnostic::new(
                 ErrorCode::ContradictoryConnection,
-                format!("{ptr}/certificate"),
+                format!("{}/certificate", ptr()),
                 "certificate has `trust: absent` together with a hostname result",
             ));
         }
@@ -154,7 +155,7 @@ fn prepare<'a>(
         ));
     }
     if let Some(facts) = &scenario.connection {
-        check_facts(facts, "/connection".to_owned(), &mut errors);
+        check_facts(facts, || "/connection".to_owned(), &mut errors);
     }
     let mut recipients = Vec::with_capacity(scenario.recipients.len());
     for (i, spec) in scenario.recipients.iter().enumerate() {
@@ -162,17 +163,12 @@ fn prepare<'a>(
             crate::scenario::RecipientSpec::Address(a) => (a, None),
             crate::scenario::RecipientSpec::Detailed(r) => (&r.address, Some(r)),
         };
-        let ptr = if detail.is_some() {
-            format!("/recipients/{i}/address")
-        } else {
-            format!("/recipients/{i}")
-        };
         if let Some(r) = detail {
             if let Some(ou) = &r.org_unit {
                 check_org_unit(ou, &format!("/recipients/{i}/orgUnit"), &mut errors);
             }
             if let Some(facts) = &r.connection {
-                check_facts(facts, format!("/recipients/{i}/connection"), &mut errors);
+                check_facts(facts, || format!("/recipients/{i}/connection"), &mut errors);
             }
         }
         match canonical_address(address) {
@@ -186,7 +182,11 @@ fn prepare<'a>(
             }),
             Err(e) => errors.push(Diagnostic::new(
                 ErrorCode::InvalidAddress,
-                ptr,
+                if detail.is_some() {
+                    format!("/recipients/{i}/address")
+                } else {
+                    format!("/recipients/{i}")
+                },
                 format!("recipient `{}` {e}", address.escape_debug()),
             )),
         }
