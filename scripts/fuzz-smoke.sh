@@ -10,7 +10,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 seconds=${FUZZ_SECONDS:-20}
-targets=(policy_text address from_header scenario)
 
 if ! command -v rustup >/dev/null 2>&1 || ! rustup run nightly rustc --version >/dev/null 2>&1; then
     echo "fuzz-smoke: skipped: no nightly toolchain (install one with 'rustup toolchain install nightly')"
@@ -25,6 +24,7 @@ fi
 
 # The fuzz workspace keeps its own target dir (tests/fuzz/target), whatever the caller's is.
 unset CARGO_TARGET_DIR
+mapfile -t targets < <(cargo fuzz list --fuzz-dir tests/fuzz)
 logs=tests/fuzz/target/smoke-logs
 mkdir -p "$logs"
 failed=()
