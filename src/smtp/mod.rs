@@ -325,16 +325,22 @@ impl Event {
     }
 }
 
-/// `<a>,<b>` with control characters escaped.
+/// The most addresses a log line names; the rest are counted.
+const LOGGED_ADDRESSES: usize = 10;
+
+/// `<a>,<b>` with control characters escaped, then `,+N more` past [`LOGGED_ADDRESSES`].
 struct Addresses<'a>(&'a [String]);
 
 impl fmt::Display for Addresses<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, a) in self.0.iter().enumerate() {
+        for (i, a) in self.0.iter().take(LOGGED_ADDRESSES).enumerate() {
             if i > 0 {
                 f.write_str(",")?;
             }
             write!(f, "<{}>", a.escape_debug())?;
+        }
+        if self.0.len() > LOGGED_ADDRESSES {
+            write!(f, ",+{} more", self.0.len() - LOGGED_ADDRESSES)?;
         }
         Ok(())
     }

@@ -608,3 +608,12 @@ fn a_pipeline_flood_without_reading_replies_closes_the_connection() {
     assert!(c.closed);
     assert!(c.session.held_bytes() < 64 * 1024);
 }
+
+#[test]
+fn a_log_line_names_ten_recipients_and_counts_the_rest() {
+    let e = Event::Accepted {
+        from: "a@x.example".to_owned(),
+        recipients: (0..12).map(|i| format!("u{i}@corp.example")).collect(),
+    };
+    assert!(e.to_string().ends_with("<u9@corp.example>,+2 more"), "{e}");
+}
