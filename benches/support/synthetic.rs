@@ -1,7 +1,7 @@
 //! Synthetic policies for benchmarks: deterministic, realistic in shape, of any size.
 //!
-//! Shared by `benches/decision.rs` and `examples/memory.rs` through `#[path]`, so both measure the
-//! same policies.
+//! Shared by `benches/decision.rs`, `examples/latency.rs` and `examples/memory.rs` through
+//! `#[path]`, so they all measure the same policies.
 //!
 //! A policy of `n` entries has `max(2, ⌈n / 100,000⌉)` address lists of equal size (a list holds at
 //! most 100,000 entries). The entries are a mix an administrator would paste in: about 55 %
@@ -17,11 +17,18 @@ use std::fmt::Write as _;
 pub struct Synthetic {
     /// The policy document as JSON text.
     pub text: String,
-    /// Addresses that some list covers: through an address, a domain and a `*.` entry, in turn.
+    /// Addresses that the first list covers, through addresses, domains and `*.` entries. They
+    /// are all drawn from the first list so that the same settings apply at every size.
     pub matching: Vec<String>,
+    /// An address that the first list covers through the `*.` entry [`WILDCARD_ENTRY`], the
+    /// same at every size: the single matching recipient of the benchmarks.
+    pub wildcard_match: String,
     /// Addresses that no list covers.
     pub non_matching: Vec<String>,
 }
+
+/// An entry of every synthetic policy's first list.
+pub const WILDCARD_ENTRY: &str = "*.wildcard-partner.example";
 
 /// The sender used by the benchmarks: a member of `/Finance`, which overrides and adds settings.
 pub const SENDER: &str = "alice@corp.example";
@@ -119,6 +126,7 @@ pub fn policy(entries: usize) -> Synthetic {
                 }
             }
             match i % 200 {
+                1 if i == 1 => token = WILDCARD_ENTRY.to_owned(),
                 // Written otherwise than canonical: upper case, a trailing dot, an IDN.
                 7 => token = token.to_uppercase(),
                 11 => token.push('.'),
@@ -135,7 +143,8 @@ pub fn policy(entries: usize) -> Synthetic {
             }
             text.push_str(&token);
             // Probe addresses: covered through an address, a domain and a `*.` entry.
-            if i % (entries / 128).max(1) == 3 || matching.len() < 3 {
+            let step = (in_list / 160).max(1);
+            if l == 0 && (k % step == 3 % step || matching.len() < 3) {
                 let probe = if let Some(domain) = token.strip_prefix("*.") {
                     Some(format!("someone@deep.mx.{domain}"))
                 } else if token.contains('@') {
@@ -210,6 +219,10 @@ pub fn policy(entries: usize) -> Synthetic {
     Synthetic {
         text,
         matching,
+        wildcard_match: format!(
+            "someone@deep.mx.{}",
+            WILDCARD_ENTRY.trim_start_matches("*.")
+        ),
         non_matching,
     }
 }
