@@ -251,6 +251,11 @@ export function serveStatic(mounts, pages = {}) {
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    if (path === "/favicon.ico" && !(path in pages)) {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     if (path in pages) {
       res.writeHead(200, { "content-type": MIME[extname(path) || ".html"] ?? MIME[".html"] });
       res.end(pages[path]);
