@@ -190,10 +190,11 @@ class Simulator {
       fill(box, h("p", { class: "muted" }, "Fix the policy's errors to see decisions."));
       return;
     }
+    const stale = this.report && !this.report.valid ? h("p", { class: "stale" }, "The policy in the editor has errors: this is the decision of the last valid policy.") : null;
     try {
       const decision = this.current.compiled.evaluate(this.scenario);
       this.form.showErrors([]);
-      fill(box, decisionView(decision, this.scenario, explain(decision)));
+      fill(box, stale, decisionView(decision, this.scenario, explain(decision)));
     } catch (e) {
       if (!isEngineError(e)) throw e;
       this.form.showErrors(e.errors);

@@ -62,8 +62,10 @@ function stateOf(s: Scenario): FormState {
 
 /** The scenario a state describes: empty fields are left out (unknown), as SPEC §4 reads them. */
 function scenarioOf(f: FormState): Scenario {
-  const scenario: Scenario = { direction: f.direction, recipients: [] };
+  // Fields in the order of the scenario's JSON form (SPEC §4), so the JSON shown reads as written.
+  const scenario = {} as Scenario;
   if (f.name.trim()) scenario.name = f.name.trim();
+  scenario.direction = f.direction;
   if (f.direction === "outbound") {
     if (f.sender.trim()) scenario.sender = f.sender.trim();
     if (f.senderOrgUnit.trim()) scenario.senderOrgUnit = f.senderOrgUnit.trim();

@@ -263,8 +263,13 @@ function changeItem(c: Change): HTMLElement {
   }
 }
 
-function outcome(r: RecipientDecision): (HTMLElement | string)[] {
-  return [verdictBadge(r.verdict), r.failures.length ? ` ${r.failures.join(", ")}` : ""];
+/** A recipient's outcome; with its requirement when that is part of what changed. */
+function outcome(r: RecipientDecision, withRequirement: boolean): (HTMLElement | string)[] {
+  return [
+    verdictBadge(r.verdict),
+    withRequirement ? [" ", describeRequirement(r.requirement)] : "",
+    r.failures.length ? ` ${r.failures.join(", ")}` : "",
+  ].flat();
 }
 
 /** What changes since the baseline: the audit-log entry and the saved scenarios it alters. */
@@ -297,7 +302,10 @@ export function whatIfView(entry: AuditEntry, report: ImpactReport, scenarioCoun
                 h(
                   "ul",
                   { class: "plain" },
-                  s.changes.map((c) => h("li", {}, code(c.address), ": ", ...outcome(c.before), " → ", ...outcome(c.after))),
+                  s.changes.map((c) => {
+                    const req = JSON.stringify(c.before.requirement) !== JSON.stringify(c.after.requirement);
+                    return h("li", {}, code(c.address), ": ", ...outcome(c.before, req), " → ", ...outcome(c.after, req));
+                  }),
                   s.transaction ? h("li", {}, "transaction: ", verdictBadge(s.transaction.before.verdict), " → ", verdictBadge(s.transaction.after.verdict)) : null,
                 ),
               ),
