@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
-# The main job: set up, then decide the built-in example scenarios against the built-in example
-# policy and explain each decision.
+# The main job: set up everything (the command line, the wasm toolchain, npm dependencies), build
+# the npm package and the policy simulator, then serve the simulator on 127.0.0.1 (port 8080, or
+# PORT) and print its URL. It serves until interrupted (Ctrl-C).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 "$ROOT/scripts/setup.sh"
-CLI="$ROOT/target/release/tls-compliance"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-"$CLI" example policy >"$work/policy.json"
-"$CLI" example scenarios >"$work/scenarios.json"
-log "tls-compliance eval (built-in example policy and scenarios)"
-"$CLI" eval "$work/policy.json" "$work/scenarios.json" --format text
+"$ROOT/scripts/build-simulator.sh"
+log "serving the policy simulator"
+exec node "$ROOT/host-examples/simulator/serve.mjs"
