@@ -76,7 +76,32 @@ impl DataScanner {
 
     /// Scans `input`, writing what may be passed on to `out`. Stops right after the end of data.
     pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> Scanned {
-        for (i, &b) in input.iter().enumerate() {
+        self.run(input, out)
+    }
+
+    /// Scans `input` without writing anything: to find the end of data of content that is held.
+    pub fn scan(&mut self, input: &[u8]) -> Scanned {
+        self.run(input, &mut Discard)
+    }
+
+    fn run<O: Out>(&mut self, input: &[u8], out: &mut O) -> Scanned {
+        let mut i = 0;
+        while let Some(rest) = input.get(i..).filter(|r| !r.is_empty()) {
+            if self.state == State::Mid {
+                // Inside a line only CR and LF matter: pass the run up to the next one at once.
+                let run = rest
+                    .iter()
+                    .position(|&b| b == b'\r' || b == b'\n')
+                    .unwrap_or(rest.len());
+                if run > 0 {
+                    out.extend(rest.get(..run).unwrap_or_default());
+                    self.line_len += run;
+                    i += run;
+                    continue;
+                }
+            }
+            let Some(&b) = rest.first() else { break };
+            i += 1;
             self.line_len += 1;
             if b == b'\n' {
                 self.longest_line = self.longest_line.max(self.line_len);
@@ -84,7 +109,7 @@ impl DataScanner {
             }
             if self.step(b, out) {
                 return Scanned {
-                    consumed: i + 1,
+                    consumed: i,
                     end: true,
                 };
             }
@@ -96,18 +121,18 @@ impl DataScanner {
     }
 
     /// One byte; returns true at the end of data.
-    fn step(&mut self, b: u8, out: &mut Vec<u8>) -> bool {
+    fn step<O: Out>(&mut self, b: u8, out: &mut O) -> bool {
         self.state = match (self.state, b) {
             (State::LineStart, b'.') => State::Dot,
             (State::LenientStart, b'.') => {
                 self.neutralised += 1;
-                out.extend_from_slice(b"..");
+                out.extend(b"..");
                 State::Mid
             }
             (State::Cr, b'.') => {
                 // The CR before was bare: a lenient reader starts a line here.
                 self.neutralised += 1;
-                out.extend_from_slice(b"..");
+                out.extend(b"..");
                 State::Mid
             }
             (State::Cr, b'\n') => {
@@ -118,7 +143,7 @@ impl DataScanner {
             (State::Dot, b'\n') => {
                 // `.` then a bare LF: a lenient reader sees a lone dot line.
                 self.neutralised += 1;
-                out.extend_from_slice(b"..\n");
+                out.extend(b"..\n");
                 State::LenientStart
             }
             (State::Dot, other) => {
@@ -127,15 +152,16 @@ impl DataScanner {
                 State::Mid
             }
             (State::DotCr, b'\n') => {
-                out.extend_from_slice(b".\r\n");
+                out.extend(b".\r\n");
                 self.state = State::LineStart;
                 return true;
             }
             (State::DotCr, other) => {
-                // `.` then a bare CR.
+                // `.` then a bare CR: what follows the CR is read as after any bare CR.
                 self.neutralised += 1;
-                out.extend_from_slice(b"..\r");
-                return self.after_bare_cr(other, out);
+                out.extend(b"..\r");
+                self.state = State::Cr;
+                return self.step(other, out);
             }
             (_, b'\r') => {
                 out.push(b);
@@ -153,12 +179,29 @@ impl DataScanner {
         };
         false
     }
+}
 
-    /// The byte after a bare CR that followed a held `.`.
-    fn after_bare_cr(&mut self, b: u8, out: &mut Vec<u8>) -> bool {
-        self.state = State::Cr;
-        self.step(b, out)
+/// Where a scanner writes.
+trait Out {
+    fn push(&mut self, b: u8);
+    fn extend(&mut self, bytes: &[u8]);
+}
+
+impl Out for Vec<u8> {
+    fn push(&mut self, b: u8) {
+        Vec::push(self, b);
     }
+    fn extend(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// Writes nowhere.
+struct Discard;
+
+impl Out for Discard {
+    fn push(&mut self, _: u8) {}
+    fn extend(&mut self, _: &[u8]) {}
 }
 
 /// Doubles every ambiguous dot of complete content (no end of data in it), as [`DataScanner`]

@@ -227,8 +227,7 @@ impl Session {
                     }
                 }
                 Phase::Holding(mut held) => {
-                    let mut scratch = Vec::new();
-                    let scanned = held.scanner.feed(rest, &mut scratch);
+                    let scanned = held.scanner.scan(rest);
                     let chunk = rest.get(..scanned.consumed).unwrap_or_default();
                     rest = skip(rest, scanned.consumed);
                     if !held.too_big {
@@ -777,7 +776,7 @@ impl Session {
         match (decision.transaction.verdict, decision.transaction.reply) {
             (Verdict::Accept, _) => {
                 let dots = held.scanner.neutralised();
-                self.send_held(&content, step);
+                self.send_held(&content, dots, step);
                 if dots > 0 && !self.caps.chunking {
                     step.events.push(Event::Neutralised { dots });
                 }
@@ -835,7 +834,7 @@ impl Session {
     /// Sends an accepted held message upstream, in this one callback: `BDAT` when the upstream
     /// offers `CHUNKING` (length-prefixed: nothing in it can be read as a command), else `DATA`,
     /// the content and `.` pipelined.
-    fn send_held(&mut self, content: &[u8], step: &mut Step) {
+    fn send_held(&mut self, content: &[u8], neutralised: usize, step: &mut Step) {
         if self.caps.chunking {
             let body = data::unstuff(content);
             step.bytes
@@ -844,7 +843,12 @@ impl Session {
             self.push_expect(Expect::HeldBdat, step);
         } else {
             step.bytes.extend_from_slice(b"DATA\r\n");
-            step.bytes.extend_from_slice(&data::neutralise(content));
+            if neutralised > 0 {
+                step.bytes.extend_from_slice(&data::neutralise(content));
+            } else {
+                // INVARIANT: the scanner doubled no dot, so the content is its own neutral form.
+                step.bytes.extend_from_slice(content);
+            }
             step.bytes.extend_from_slice(b".\r\n");
             self.push_expect(Expect::HeldData, step);
             self.push_expect(Expect::HeldDataFinal, step);

