@@ -55,5 +55,8 @@ server.listen(port, host, () => {
   console.log("Serving until interrupted (Ctrl-C).");
 });
 for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+  process.on(signal, () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
 }
