@@ -57,6 +57,21 @@ pub fn entry_tokens(s: &str) -> impl Iterator<Item = &str> {
         .filter(|t| !t.is_empty())
 }
 
+/// A lower bound of the number of tokens in an `entries` string, counted on bytes: it splits
+/// on commas and ASCII whitespace, not on other whitespace.
+fn count_tokens(s: &str) -> usize {
+    let mut count = 0;
+    let mut in_token = false;
+    for b in s.bytes() {
+        let separator = b == b',' || b.is_ascii_whitespace();
+        if !separator && !in_token {
+            count += 1;
+        }
+        in_token = !separator;
+    }
+    count
+}
+
 /// Parses and canonicalises one entry token.
 ///
 /// # Errors
@@ -289,7 +304,12 @@ impl EntryIndex {
         let canonical_len = u8::try_from(entry.canonical.len()).ok()?;
         u32::try_from(self.arena.len() + entry.written.len() + entry.canonical.len()).ok()?;
         self.push_text(entry.written);
-        let canonical_offset = match entry.written.find(entry.canonical.as_str()) {
+        // The canonical text is often the written text itself, or the part of it after `@` or
+        // `*.` and before a trailing dot.
+        let inside = (0..=2).find(|&at| {
+            entry.written.get(at..at + entry.canonical.len()) == Some(entry.canonical.as_str())
+        });
+        let canonical_offset = match inside {
             Some(at) => u16::try_from(at).ok()?,
             None => {
                 self.push_text(&entry.canonical);
@@ -516,15 +536,15 @@ impl Compiler {
             return (names, ids, index);
         }
         // Size the index once, for the entries each list may hold, so that it never grows by
-        // doubling: at a million entries that would double the peak memory of compiling.
+        // doubling: at a million entries that would double the peak memory of compiling. The
+        // count is a byte scan that splits on ASCII separators only, so it is at most the true
+        // count; the arena gets the strings' length, separators included, and is shrunk at the
+        // end.
         let (mut total_entries, mut total_bytes) = (0usize, 0usize);
         for list in &doc.address_lists {
-            let tokens = list.entries.iter().flat_map(|s| entry_tokens(s));
-            let (n, bytes) = tokens
-                .take(MAX_ENTRIES_PER_LIST)
-                .fold((0, 0), |(n, bytes), t| (n + 1, bytes + t.len()));
-            total_entries += n;
-            total_bytes += bytes;
+            let n: usize = list.entries.iter().map(|s| count_tokens(s)).sum();
+            total_entries += n.min(MAX_ENTRIES_PER_LIST);
+            total_bytes += list.entries.iter().map(String::len).sum::<usize>();
         }
         index = EntryIndex::with_capacity(total_entries, total_bytes);
         for (i, list) in doc.address_lists.iter().enumerate() {
