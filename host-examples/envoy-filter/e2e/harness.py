@@ -44,10 +44,18 @@ def envoy_binary() -> str:
     return str(Path(envoy.__file__).parent / "_bin" / "envoy")
 
 
+_HANDED_OUT = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, never the same one twice in this process."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
