@@ -167,6 +167,13 @@ impl Session {
         !matches!(self.phase, Phase::Tls { .. } | Phase::Failed)
     }
 
+    /// Whether every further byte, both ways, passes unread and unchanged: the stream is
+    /// encrypted, the client has started its handshake and the server's version was read. A host
+    /// may then stop handing the session its bytes.
+    pub fn is_transparent(&self) -> bool {
+        matches!(&self.phase, Phase::Tls { client_started: true, watch } if watch.is_done())
+    }
+
     /// Bytes the session holds now: partial lines, the reply queue, a held message.
     pub fn held_bytes(&self) -> usize {
         let phase = match &self.phase {

@@ -333,12 +333,14 @@ fn plaintext_pipelined_after_starttls_is_discarded_and_tls_passes_through() {
     c.server(b"220 2.0.0 Ready\r\n250 injected\r\n");
     assert_eq!(c.client_got(), "220 2.0.0 Ready\r\n");
     assert!(!c.session.is_inspecting());
+    assert!(!c.session.is_transparent());
     c.client_sends(b"\x16\x03\x01client hello");
     assert_eq!(c.upstream_got(), "\x16\x03\x01client hello");
     let hello = server_hello(0x0303, Some(0x0304));
     c.server(&hello);
     assert_eq!(c.client.len(), hello.len());
     assert_eq!(c.kinds(), ["discarded", "discarded", "starttls"]);
+    assert!(c.session.is_transparent());
     assert_eq!(
         c.events.last().unwrap().to_string(),
         "tls-compliance: starttls version=1.3"

@@ -53,6 +53,11 @@ impl ServerHelloWatch {
         Watch::Version(version)
     }
 
+    /// Whether the watch is over (the version was read, or it gave up).
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
+    }
+
     /// Bytes held.
     pub(crate) fn held(&self) -> usize {
         self.held.capacity()

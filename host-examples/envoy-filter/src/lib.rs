@@ -251,7 +251,8 @@ impl Smtp {
 
     /// Runs one callback's bytes through the session and writes back its answer.
     fn on_data(&mut self, flow: Flow, size: usize) -> Action {
-        if size == 0 {
+        if size == 0 || self.session.is_transparent() {
+            // Past STARTTLS and the ServerHello, bytes pass untouched: not even read.
             return Action::Continue;
         }
         if let Flow::Downstream = flow {
