@@ -472,6 +472,31 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_split_gives_the_same_output_and_no_lenient_reader_finds_an_early_end(
+            input in proptest::collection::vec(
+                proptest::sample::select(vec![b'\r', b'\n', b'.', b'a']), 0..80),
+            split in 0usize..80,
+        ) {
+            let (whole, end, _) = scan_all(&input);
+            let mut s = DataScanner::new();
+            let mut out = Vec::new();
+            let (a, b) = input.split_at(split.min(input.len()));
+            let first = s.feed(a, &mut out);
+            let ended = if first.end {
+                Some(first.consumed)
+            } else {
+                let second = s.feed(b, &mut out);
+                second.end.then_some(a.len() + second.consumed)
+            };
+            proptest::prop_assert_eq!(&out, &whole);
+            proptest::prop_assert_eq!(ended, end);
+            let body = if end.is_some() { &whole[..whole.len() - 3] } else { &whole[..] };
+            proptest::prop_assert_eq!(lenient_end(body), None, "{:?}", String::from_utf8_lossy(&whole));
+        }
+    }
+
     #[test]
     fn longest_line_counts_octets_with_the_line_ending() {
         let mut s = DataScanner::new();

@@ -619,3 +619,58 @@ fn a_log_line_names_ten_recipients_and_counts_the_rest() {
     };
     assert!(e.to_string().ends_with("<u9@corp.example>,+2 more"), "{e}");
 }
+
+#[test]
+fn helo_leaves_no_chunking_so_a_held_message_goes_as_data() {
+    let mut c = Conn::new(Mode::Inbound);
+    c.client_sends(b"HELO client.example\r\n");
+    c.server(b"250 mx.corp.example\r\n");
+    assert_eq!(c.client_got(), "250 mx.corp.example\r\n");
+    c.client_sends(b"MAIL FROM:<a@x.example>\r\nRCPT TO:<alice@corp.example>\r\nDATA\r\n");
+    c.server(b"250 ok\r\n250 ok\r\n250 ok\r\n");
+    c.upstream_got();
+    c.client_sends(b"From: a@x.example\r\n\r\nhi\r\n.\r\n");
+    assert_eq!(
+        c.upstream_got(),
+        "DATA\r\nFrom: a@x.example\r\n\r\nhi\r\n.\r\n"
+    );
+}
+
+#[test]
+fn a_refused_ehlo_passes_unchanged() {
+    let mut c = Conn::new(Mode::Outbound);
+    c.client_sends(b"EHLO c\r\n");
+    c.server(b"554-no\r\n554 go away\r\n");
+    assert_eq!(c.client_got(), "554-no\r\n554 go away\r\n");
+}
+
+#[test]
+fn an_unsolicited_421_passes_and_other_unsolicited_replies_fail_the_session() {
+    let mut c = Conn::new(Mode::Outbound);
+    c.server(b"421 4.3.2 shutting down\r\n");
+    assert_eq!(c.client_got(), "421 4.3.2 shutting down\r\n");
+    c.server(b"250 surprise\r\n");
+    assert_eq!(c.client_got(), "");
+    assert_eq!(c.kinds(), ["fault"]);
+    c.server(b"250 more\r\n");
+    assert_eq!(c.kinds(), ["fault", "discarded"]);
+}
+
+#[test]
+fn an_upstream_reply_line_over_the_limit_fails_the_session_with_451() {
+    let mut c = Conn::new(Mode::Outbound);
+    c.client_sends(b"EHLO c\r\n");
+    c.server(format!("250 {}\r\n", "x".repeat(600)).as_bytes());
+    assert_eq!(c.client_got(), format!("{}\r\n", Fault::REPLY));
+    assert!(!c.session.is_inspecting());
+}
+
+#[test]
+fn a_bdat_chunk_spread_over_several_reads_is_discarded_whole() {
+    let mut c = Conn::new(Mode::Outbound);
+    c.ehlo(EHLO_PLAIN);
+    c.client_sends(b"BDAT 10\r\n0123")
+        .client_sends(b"45")
+        .client_sends(b"6789NOOP\r\n");
+    assert_eq!(c.upstream_got(), "NOOP\r\nNOOP\r\n");
+}
