@@ -32,8 +32,8 @@ for dir in node bundler; do
     exit 1
   }
 done
-log "wasm-opt -Oz (npm binaryen)"
-wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+log "wasm-opt -O3 (npm binaryen)"
+wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$PKG/web/tls_compliance_bg.wasm" -o "$PKG/web/tls_compliance_bg.opt.wasm"
 mv "$PKG/web/tls_compliance_bg.opt.wasm" "$PKG/web/tls_compliance_bg.wasm"

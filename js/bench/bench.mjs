@@ -13,7 +13,7 @@
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir, cpus } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
@@ -121,19 +121,25 @@ try {
   }
   handle.free();
 
-  // 3. compile 1M entries (10 lists of 100,000), as objects and as text.
+  // 3. compile 1M entries (10 lists of 100,000), as objects and as text: three runs each, the
+  //    median reported (the first run of the process also grows the WebAssembly memory).
   const policy1M = syntheticPolicy(10, 100_000);
   const text1M = JSON.stringify(policy1M);
-  let start = process.hrtime.bigint();
-  const big = compile(policy1M);
-  const compile1MSeconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const bigEntries = big.entryCount;
-  big.free();
-  start = process.hrtime.bigint();
-  const bigFromText = compileText(text1M);
-  const compileText1MSeconds = Number(process.hrtime.bigint() - start) / 1e9;
-  bigFromText.free();
-  if (bigEntries !== 1_000_000) throw new Error(`expected 1000000 entries, got ${bigEntries}`);
+  const timeRuns = (f) => {
+    const runs = [];
+    for (let r = 0; r < 3; r++) {
+      const start = process.hrtime.bigint();
+      const h = f();
+      runs.push(Number(process.hrtime.bigint() - start) / 1e9);
+      if (h.entryCount !== 1_000_000) throw new Error(`expected 1000000 entries, got ${h.entryCount}`);
+      h.free();
+    }
+    return { first: runs[0], median: [...runs].sort((a, b) => a - b)[1] };
+  };
+  const fromObjects = timeRuns(() => compile(policy1M));
+  const fromText = timeRuns(() => compileText(text1M));
+  const compile1MSeconds = fromObjects.median;
+  const compileText1MSeconds = fromText.median;
 
   // 4. Size.
   const wasm = readFileSync(join(pkg, "web/tls_compliance_bg.wasm"));
@@ -144,6 +150,7 @@ try {
     node: process.version,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? "unknown",
+    loadAverage: loadavg()[0],
     iterations,
     evaluateP50Us: evaluateNs / 1000,
     nativeEvaluateP50Us: native.evaluateNs / 1000,
@@ -152,6 +159,7 @@ try {
     ratioWithJson: evaluateNs / native.evaluateJsonNs,
     nativeCompile100kMs: native.compileMs,
     compile1MSeconds,
+    compile1MFirstRunSeconds: fromObjects.first,
     compileText1MSeconds,
     wasmBytes: wasm.length,
     wasmGzipBytes,
@@ -178,7 +186,7 @@ try {
     row(
       "`compile` 1M entries (10 lists × 100k) in wasm",
       `≤ ${TARGETS.compile1MSeconds} s`,
-      `${results.compile1MSeconds.toFixed(2)} s from objects; ${results.compileText1MSeconds.toFixed(2)} s with \`compileText\``,
+      `${results.compile1MSeconds.toFixed(2)} s from objects (median of 3; first run ${results.compile1MFirstRunSeconds.toFixed(2)} s); ${results.compileText1MSeconds.toFixed(2)} s with \`compileText\``,
       results.compile1MSeconds <= TARGETS.compile1MSeconds,
     ),
     row(
