@@ -10,8 +10,12 @@
 //   4. the gzipped size of the .wasm.
 // Prints a table and, with --json, writes the numbers to a file. Uses the built package in
 // js/pkg (scripts/build-wasm.sh). Without --native-bin it runs the example with `cargo run`.
+// With --bench-pkg DIR (a nodejs build with the `bench` feature, made by scripts/bench-js.sh) it
+// also times the core alone inside WebAssembly, to split a decision's cost between the core and
+// the JS/WebAssembly boundary.
 
 import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -121,6 +125,25 @@ try {
   }
   handle.free();
 
+  // The core alone inside WebAssembly, and what crossing the boundary costs.
+  let coreInWasmNs = null;
+  const benchPkg = flag("--bench-pkg");
+  if (benchPkg) {
+    const benchApi = createRequire(import.meta.url)(join(resolve(benchPkg), "node/tls_compliance.js"));
+    const h = benchApi.compile(policy100k);
+    const n = quick ? 20_000 : 100_000;
+    h.benchEvaluateCore(scenario, n / 10);
+    const runs = [];
+    for (let r = 0; r < 7; r++) {
+      const start = process.hrtime.bigint();
+      if (h.benchEvaluateCore(scenario, n) !== n) throw new Error("the core refused the scenario");
+      runs.push(Number(process.hrtime.bigint() - start) / n);
+    }
+    h.free();
+    coreInWasmNs = runs.sort((a, b) => a - b)[3];
+  }
+  const stringifyNs = medianNsPerCall(() => JSON.stringify(scenario), iterations);
+
   // 3. compile 1M entries (10 lists of 100,000), as objects and as text: three runs each, the
   //    median reported (the first run of the process also grows the WebAssembly memory).
   const policy1M = syntheticPolicy(10, 100_000);
@@ -157,6 +180,9 @@ try {
     nativeEvaluateJsonP50Us: native.evaluateJsonNs / 1000,
     ratio: evaluateNs / native.evaluateNs,
     ratioWithJson: evaluateNs / native.evaluateJsonNs,
+    coreInWasmP50Us: coreInWasmNs === null ? null : coreInWasmNs / 1000,
+    coreRatio: coreInWasmNs === null ? null : coreInWasmNs / native.evaluateNs,
+    stringifyScenarioUs: stringifyNs / 1000,
     nativeCompile100kMs: native.compileMs,
     compile1MSeconds,
     compile1MFirstRunSeconds: fromObjects.first,
@@ -183,6 +209,18 @@ try {
         `${results.ratioWithJson.toFixed(2)}× against native JSON in → JSON out (${results.nativeEvaluateJsonP50Us.toFixed(2)} µs)`,
       results.ratio <= TARGETS.ratio,
     ),
+    ...(results.coreInWasmP50Us === null
+      ? []
+      : [
+          row(
+            "the core alone in wasm / native (no boundary crossing; feature `bench`)",
+            "—",
+            `${results.coreRatio.toFixed(2)}× (${results.coreInWasmP50Us.toFixed(2)} µs / ${results.nativeEvaluateP50Us.toFixed(2)} µs); ` +
+              `the boundary takes the other ${(results.evaluateP50Us - results.coreInWasmP50Us).toFixed(2)} µs of a decision ` +
+              `(\`JSON.stringify\` of the scenario alone: ${results.stringifyScenarioUs.toFixed(2)} µs)`,
+            true,
+          ),
+        ]),
     row(
       "`compile` 1M entries (10 lists × 100k) in wasm",
       `≤ ${TARGETS.compile1MSeconds} s`,

@@ -430,3 +430,23 @@ impl CompiledPolicy {
         self.inner.compiled().entry_count()
     }
 }
+
+#[cfg(feature = "bench")]
+#[wasm_bindgen]
+impl CompiledPolicy {
+    /// Benchmarks only (feature `bench`): reads `scenario` once, then decides it `iterations`
+    /// times inside WebAssembly, nothing crossing to JavaScript, and returns how many decisions
+    /// were made. It separates the core's own cost from the cost of the boundary.
+    #[wasm_bindgen(js_name = benchEvaluateCore)]
+    pub fn bench_evaluate_core(&self, scenario: JsValue, iterations: u32) -> JsResult<u32> {
+        let scenario: Scenario = from_js(&scenario, "a scenario object")
+            .map_err(|errors| Thrown::invalid(Kind::Scenario, "scenario", errors).into_js())?;
+        let mut decided = 0;
+        for _ in 0..iterations {
+            if std::hint::black_box(self.inner.evaluate(std::hint::black_box(&scenario))).is_ok() {
+                decided += 1;
+            }
+        }
+        Ok(decided)
+    }
+}
