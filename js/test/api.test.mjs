@@ -259,3 +259,76 @@ test("a handle compiled from 100,000 entries decides each scenario the same as t
   assert.equal(JSON.stringify(policy.evaluate(scenario)), JSON.stringify(cli("eval", doc, scenario).json));
   policy.free();
 });
+
+/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Mutates a JSON value in place at a random depth: drops, replaces or adds a field or element. */
+function mutate(value, rand) {
+  const pick = (list) => list[Math.floor(rand() * list.length)];
+  const junk = () =>
+    pick([
+      null, true, false, 0, -1, 1.5, 1e308, "", "x", "1.2", "inbound", "outbound", "a@b.example", "@", "*.", "/",
+      "Bücher.example", "\u0000", "a".repeat(300), [], [1, "a"], {}, { address: "a@b.example" }, { tls: true },
+    ]);
+  let node = value;
+  for (let depth = 0; depth < 4; depth++) {
+    const keys = node && typeof node === "object" ? Object.keys(node) : [];
+    if (keys.length === 0 || rand() < 0.3) break;
+    const k = pick(keys);
+    if (node[k] === null || typeof node[k] !== "object" || rand() < 0.4) {
+      const action = rand();
+      if (action < 0.3) delete node[k];
+      else if (action < 0.8) node[k] = junk();
+      else node[`${k}Extra`] = junk();
+      return value;
+    }
+    node = node[k];
+  }
+  if (node && typeof node === "object") node[Array.isArray(node) ? node.length : "extra"] = junk();
+  return value;
+}
+
+test("thousands of random mutations of the example are decided or refused, never trapped, and a sample matches the command line", () => {
+  const rand = prng(20261129);
+  const policy = api.compile(example);
+  let refused = 0;
+  let decided = 0;
+  const sample = [];
+  for (let i = 0; i < 3000; i++) {
+    const scenario = mutate(structuredClone(scenarios[i % scenarios.length]), rand);
+    const doc = i % 3 === 0 ? mutate(structuredClone(example), rand) : example;
+    let outcome;
+    try {
+      outcome = { ok: api.evaluate(doc, scenario) };
+      assert.deepEqual(doc === example ? policy.evaluate(scenario) : outcome.ok, outcome.ok);
+      decided++;
+    } catch (e) {
+      assertTlsComplianceError(e, e.kind, e.input);
+      assert.ok(["invalidPolicy", "invalidScenario"].includes(e.kind), `kind ${e.kind}`);
+      outcome = { thrown: { kind: e.kind, errors: e.errors } };
+      refused++;
+    }
+    if (i % 30 === 0) sample.push({ doc, scenario, outcome });
+  }
+  assert.ok(decided > 100 && refused > 300, `decided ${decided}, refused ${refused}`);
+  for (const { doc, scenario, outcome } of sample) {
+    const answer = cli("eval", doc, scenario);
+    if (answer.status === 0) {
+      assert.equal(JSON.stringify(outcome.ok), JSON.stringify(answer.json));
+    } else {
+      assert.equal(outcome.thrown.kind, answer.json.error);
+      assert.deepEqual(outcome.thrown.errors, answer.json.errors.map(({ line, column, ...rest }) => rest));
+    }
+  }
+  policy.free();
+});
