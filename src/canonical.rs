@@ -163,6 +163,9 @@ fn check_controls(input: &str) -> Result<(), AddressError> {
 /// [`AddressError`] when it is empty, holds control characters or whitespace, is too long, or is
 /// not a valid domain name under UTS-46 with STD3 rules.
 pub fn canonical_domain(input: &str) -> Result<String, AddressError> {
+    if let Some(fast) = ascii_ldh_domain(input.strip_suffix('.').unwrap_or(input)) {
+        return Ok(fast);
+    }
     check_controls(input)?;
     if input.chars().any(char::is_whitespace) {
         return Err(AddressError::Whitespace);
@@ -188,10 +191,51 @@ pub fn canonical_domain(input: &str) -> Result<String, AddressError> {
     Ok(ascii.into_owned())
 }
 
+/// The canonical form of a plain ASCII host name, without UTS-46: letters, digits and hyphens in
+/// labels of 1 to 63 octets that neither start nor end with a hyphen, at most 253 octets in all.
+/// For such a name UTS-46 (STD3 rules, DNS lengths) only lower-cases, so this gives the same
+/// answer quickly. `None` sends anything else (non-ASCII, `xn--` labels that must be decoded and
+/// checked, every error) through [`Uts46`].
+fn ascii_ldh_domain(domain: &str) -> Option<String> {
+    let bytes = domain.as_bytes();
+    if bytes.is_empty() || bytes.len() > 253 {
+        return None;
+    }
+    let mut label_start = 0;
+    for (i, &c) in bytes.iter().enumerate() {
+        match c {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {}
+            b'-' if i != label_start => {}
+            b'.' if i != label_start
+                && bytes.get(i - 1) != Some(&b'-')
+                && i - label_start <= 63 =>
+            {
+                label_start = i + 1;
+                continue;
+            }
+            _ => return None,
+        }
+        // An `xn--` label is an A-label: UTS-46 decodes and validates it.
+        if i == label_start + 3
+            && bytes
+                .get(label_start..=i)
+                .is_some_and(|l| l.eq_ignore_ascii_case(b"xn--"))
+        {
+            return None;
+        }
+    }
+    let last = bytes.len() - label_start;
+    if last == 0 || last > 63 || bytes.last() == Some(&b'-') {
+        return None;
+    }
+    Some(domain.to_ascii_lowercase())
+}
+
 /// Characters allowed in an unquoted local part (RFC 5322 `atext` and `.`), plus any non-ASCII
 /// character (RFC 6531 SMTPUTF8).
 fn is_local_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || !c.is_ascii()
+    matches!(c, 'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '!' | '#' | '$' | '%' | '&' | '\'' | '*' | '+' | '-' | '/' | '=' | '?' | '^' | '_' | '`' | '{' | '|' | '}' | '~')
+        || !c.is_ascii()
 }
 
 fn canonical_local_part(local: &str) -> Result<String, AddressError> {
@@ -230,8 +274,9 @@ pub fn canonical_address(input: &str) -> Result<Address, AddressError> {
     }
     let local = canonical_local_part(local)?;
     let domain = canonical_domain(domain)?;
-    let mut text = local;
-    let at = text.len();
+    let at = local.len();
+    let mut text = String::with_capacity(at + 1 + domain.len());
+    text.push_str(&local);
     text.push('@');
     text.push_str(&domain);
     if text.len() > MAX_ADDRESS {
@@ -342,6 +387,68 @@ mod tests {
             canonical_address("a b@x.example"),
             Err(AddressError::Whitespace)
         ));
+    }
+
+    #[test]
+    fn the_ascii_fast_path_agrees_with_uts46() {
+        let slow = |d: &str| {
+            Uts46::new()
+                .to_ascii(
+                    d.as_bytes(),
+                    AsciiDenyList::STD3,
+                    Hyphens::CheckFirstLast,
+                    DnsLength::Verify,
+                )
+                .ok()
+                .map(|c| c.into_owned())
+        };
+        let long_label = format!("{}.example", "a".repeat(64));
+        let long_name = ["abcdefghij"; 26].join(".");
+        for d in [
+            "partner.example",
+            "PARTNER.Example",
+            "a-b.example",
+            "ab--cd.example",
+            "-a.example",
+            "a-.example",
+            "a..example",
+            ".example",
+            "example.",
+            "xn--bcher-kva.example",
+            "XN--bcher-kva.example",
+            "xn--.example",
+            "a.xn--zz",
+            "1.2.3.4",
+            "a_b.example",
+            "a b",
+            "x",
+            &long_label,
+            &long_name,
+            "-",
+            "a.-",
+            "a.b-",
+            "xn",
+            "xn-",
+            "axn--b.example",
+        ] {
+            if let Some(fast) = ascii_ldh_domain(d) {
+                assert_eq!(Some(fast), slow(d), "{d}");
+            }
+        }
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(&"[a-zA-Z0-9.-]{0,12}(xn--)?[a-zA-Z0-9._ -]{0,12}", |d| {
+                if let Some(fast) = ascii_ldh_domain(&d) {
+                    proptest::prop_assert_eq!(Some(fast), slow(&d), "{}", d);
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            ascii_ldh_domain("Mail.Partner.Example").as_deref(),
+            Some("mail.partner.example")
+        );
+        assert_eq!(ascii_ldh_domain("xn--bcher-kva.example"), None);
     }
 
     #[test]
