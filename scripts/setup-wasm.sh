@@ -22,7 +22,8 @@ fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (into .tools)"
-  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --locked --root "$TOOLS"
+  # Not `--locked`: its lock file names a webpki-roots release the registry does not serve.
+  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --root "$TOOLS"
 fi
 
 installed_binaryen="$(node -p "try { require('$TOOLS/node_modules/binaryen/package.json').version } catch { '' }")"
