@@ -12,7 +12,7 @@ import { join } from "node:path";
 
 import { ROOT, PKG, cli, launchChromium, serveStatic } from "./support.mjs";
 
-const VITE = "vite@8.4.0";
+const VITE = "vite@8.3.5";
 const policy = JSON.parse(readFileSync(join(ROOT, "src/example/policy.json"), "utf8"));
 const scenarios = JSON.parse(readFileSync(join(ROOT, "src/example/scenarios.json"), "utf8"));
 const expected = JSON.stringify(cli("eval", policy, scenarios).json);
