@@ -62,3 +62,15 @@ ensure_pip() {
   # ensure_pip MODULE PACKAGE : pip-installs PACKAGE when `import MODULE` fails.
   python3 -c "import $1" 2>/dev/null || { log "pip install $2"; python3 -m pip install --quiet "$2"; }
 }
+
+retry() {
+  # retry N COMMAND... : runs COMMAND up to N times, 20 s apart (registry look-ups can fail for a
+  # moment).
+  local n="$1" i
+  shift
+  for ((i = 1; i <= n; i++)); do
+    "$@" && return 0
+    [ "$i" -lt "$n" ] && { log "attempt $i of $n failed: $*; retrying in 20 s"; sleep 20; }
+  done
+  return 1
+}

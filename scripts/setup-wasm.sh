@@ -17,13 +17,13 @@ ensure_rust_target wasm32-unknown-unknown
 
 if ! command -v wasm-pack >/dev/null 2>&1; then
   log "cargo install wasm-pack (into .tools)"
-  cargo install wasm-pack --locked --root "$TOOLS"
+  retry 3 cargo install wasm-pack --locked --root "$TOOLS"
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (into .tools)"
   # Not `--locked`: its lock file names a webpki-roots release the registry does not serve.
-  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --root "$TOOLS"
+  retry 3 cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --root "$TOOLS"
 fi
 
 installed_binaryen="$(node -p "try { require('$TOOLS/node_modules/binaryen/package.json').version } catch { '' }")"
