@@ -11,6 +11,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WASM_BINDGEN_VERSION=0.2.130 # = the `wasm-bindgen` pin in js/Cargo.toml
+# The two `cargo install`s share one build directory, so the crates they both use build once.
 BINARYEN_VERSION=132.0.0
 
 ensure_rust_target wasm32-unknown-unknown
