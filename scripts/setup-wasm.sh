@@ -18,20 +18,20 @@ ensure_rust_target wasm32-unknown-unknown
 
 if ! command -v wasm-pack >/dev/null 2>&1; then
   log "cargo install wasm-pack (into .tools)"
-  retry 3 cargo install wasm-pack --locked --root "$TOOLS"
+  retry 3 cargo install wasm-pack --locked --root "$TOOLS" --target-dir "$TOOLS/build"
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (into .tools)"
   # Not `--locked`: its lock file names a webpki-roots release the registry does not serve.
-  retry 3 cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --root "$TOOLS"
+  retry 3 cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --root "$TOOLS" --target-dir "$TOOLS/build"
 fi
 
 installed_binaryen="$(node -p "try { require('$TOOLS/node_modules/binaryen/package.json').version } catch { '' }")"
 if [ "$installed_binaryen" != "$BINARYEN_VERSION" ]; then
   log "npm install binaryen@$BINARYEN_VERSION (wasm-opt, into .tools)"
   mkdir -p "$TOOLS"
-  npm install --prefix "$TOOLS" --no-audit --no-fund --save-exact "binaryen@$BINARYEN_VERSION" >/dev/null
+  retry 3 npm install --prefix "$TOOLS" --no-audit --no-fund --save-exact "binaryen@$BINARYEN_VERSION" >/dev/null
 fi
 
 if [ "${1:-}" = "--browser" ]; then
