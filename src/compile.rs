@@ -16,8 +16,8 @@ use hashbrown::HashTable;
 use crate::canonical::{canonical_address, canonical_domain, AddressError};
 use crate::diagnostic::{pointer, Diagnostic, ErrorCode, ValidationError};
 use crate::policy::{
-    MessageKind, PolicyDocument, TlsVersion, MAX_ADDRESS_LISTS, MAX_ENTRIES_PER_LIST, MAX_SETTINGS,
-    POLICY_VERSION,
+    MessageKind, OrgUnit, PolicyDocument, TlsVersion, MAX_ADDRESS_LISTS, MAX_ENTRIES_PER_LIST,
+    MAX_SETTINGS, POLICY_VERSION,
 };
 
 /// Index of an address list in the document.
@@ -630,13 +630,10 @@ impl Compiler {
         let mut declared: BTreeMap<&str, usize> = BTreeMap::new();
         let mut paths: BTreeMap<String, ()> = BTreeMap::new();
         paths.insert("/".to_owned(), ());
-        // Items that are not compiled (a bad or repeated path): their settings are checked apart.
-        let mut unplaced: Vec<usize> = Vec::new();
         for (i, ou) in doc.org_units.iter().enumerate() {
             let ptr = format!("/orgUnits/{i}/path");
             if let Err(m) = check_org_unit_path(&ou.path) {
                 self.error(ErrorCode::InvalidOrgUnitPath, ptr, m);
-                unplaced.push(i);
                 continue;
             }
             if let Some(first) = declared.get(ou.path.as_str()) {
@@ -648,12 +645,17 @@ impl Compiler {
                         ou.path
                     ),
                 );
-                unplaced.push(i);
                 continue;
             }
             declared.insert(&ou.path, i);
             add_with_ancestors(&mut paths, &ou.path);
         }
+        let mut resolved: Vec<Vec<Option<Vec<ListId>>>> = doc
+            .org_units
+            .iter()
+            .enumerate()
+            .map(|(i, ou)| self.check_settings(i, ou, list_ids))
+            .collect();
         for ou_path in doc.members.values() {
             if check_org_unit_path(ou_path).is_ok() {
                 add_with_ancestors(&mut paths, ou_path);
@@ -674,48 +676,15 @@ impl Compiler {
                 .cloned()
                 .unwrap_or_default();
             if let Some(&i) = declared.get(path.as_str()) {
-                let ou = doc.org_units.get(i);
-                let mut seen: HashMap<&str, usize> = HashMap::new();
-                for (k, s) in ou
+                let items = doc
+                    .org_units
+                    .get(i)
                     .map(|o| o.settings.as_slice())
-                    .unwrap_or_default()
-                    .iter()
-                    .enumerate()
-                {
-                    let base = format!("/orgUnits/{i}/settings/{k}");
-                    if s.name.trim().is_empty() {
-                        self.error(
-                            ErrorCode::EmptyName,
-                            format!("{base}/name"),
-                            "setting name is empty",
-                        );
-                    }
-                    if let Some(first) = seen.insert(&s.name, k) {
-                        self.error(
-                            ErrorCode::DuplicateSetting,
-                            format!("{base}/name"),
-                            format!(
-                                "setting `{}` is already defined in org unit `{path}` at `/orgUnits/{i}/settings/{first}`",
-                                s.name
-                            ),
-                        );
-                        continue;
-                    }
-                    let mut lists = Vec::with_capacity(s.address_lists.len());
-                    for (m, name) in s.address_lists.iter().enumerate() {
-                        match list_ids.get(name) {
-                            Some(&l) => {
-                                if !lists.contains(&l) {
-                                    lists.push(l);
-                                }
-                            }
-                            None => self.error(
-                                ErrorCode::UnknownAddressList,
-                                format!("{base}/addressLists/{m}"),
-                                format!("setting `{}` names address list `{name}`, which is not defined", s.name),
-                            ),
-                        }
-                    }
+                    .unwrap_or_default();
+                let resolved = resolved.get_mut(i).map(std::mem::take).unwrap_or_default();
+                for (s, lists) in items.iter().zip(resolved) {
+                    // A repeated name was reported; only its first definition is compiled.
+                    let Some(lists) = lists else { continue };
                     let sid = u32::try_from(settings.len()).unwrap_or(u32::MAX);
                     settings.push(CompiledSetting {
                         name: s.name.clone(),
@@ -751,24 +720,21 @@ impl Compiler {
             });
             ids.insert(path.clone(), id);
         }
-        for i in unplaced {
-            self.check_unplaced_settings(doc, i, list_ids);
-        }
         (org_units, ids, settings)
     }
 
-    /// The checks of the settings of an `orgUnits` item that is not compiled (its path is invalid
-    /// or declared before), so that their errors are reported with the others, at once.
-    fn check_unplaced_settings(
+    /// Checks the settings of `orgUnits` item `i` (names, repeated names, address lists) and
+    /// resolves each one's lists; `None` for a setting whose name repeats an earlier one of the
+    /// item. Every item is checked, whether or not its path is valid, so that all errors are
+    /// reported at once.
+    fn check_settings(
         &mut self,
-        doc: &PolicyDocument,
         i: usize,
+        ou: &OrgUnit,
         list_ids: &HashMap<String, ListId>,
-    ) {
-        let Some(ou) = doc.org_units.get(i) else {
-            return;
-        };
+    ) -> Vec<Option<Vec<ListId>>> {
         let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut resolved = Vec::with_capacity(ou.settings.len());
         for (k, s) in ou.settings.iter().enumerate() {
             let base = format!("/orgUnits/{i}/settings/{k}");
             if s.name.trim().is_empty() {
@@ -788,21 +754,30 @@ impl Compiler {
                         ou.path.escape_debug()
                     ),
                 );
+                resolved.push(None);
                 continue;
             }
+            let mut lists = Vec::with_capacity(s.address_lists.len());
             for (m, name) in s.address_lists.iter().enumerate() {
-                if !list_ids.contains_key(name) {
-                    self.error(
+                match list_ids.get(name) {
+                    Some(&l) => {
+                        if !lists.contains(&l) {
+                            lists.push(l);
+                        }
+                    }
+                    None => self.error(
                         ErrorCode::UnknownAddressList,
                         format!("{base}/addressLists/{m}"),
                         format!(
                             "setting `{}` names address list `{name}`, which is not defined",
                             s.name
                         ),
-                    );
+                    ),
                 }
             }
+            resolved.push(Some(lists));
         }
+        resolved
     }
 
     fn members(&mut self, doc: &PolicyDocument, compiled: &mut CompiledPolicy) {

@@ -843,8 +843,9 @@ fn validation_reports_every_error_of_a_policy_at_once() {
 { "path": "/Sales", "settings": [ { "name": "" }, { "name": "A" }, { "name": "A" } ] }
 ]
 }"#;
-    // In order: the document, its lists, its units' paths, their settings, the settings of the
-    // items with a bad or repeated path (checked though they cannot be placed), its members.
+    // In order: the document, its lists, its units' paths, the settings of every `orgUnits` item
+    // in document order (those with a bad or repeated path are checked too, though they cannot be
+    // placed), its members.
     let errors = policy_fails(
         text,
         &[
@@ -871,13 +872,13 @@ fn validation_reports_every_error_of_a_policy_at_once() {
                 12,
                 11,
             ),
-            at(ErrorCode::EmptyName, "/orgUnits/2/settings/0/name", 15, 45),
             at(
                 ErrorCode::UnknownAddressList,
                 "/orgUnits/1/settings/0/addressLists/0",
                 14,
                 72,
             ),
+            at(ErrorCode::EmptyName, "/orgUnits/2/settings/0/name", 15, 45),
             at(ErrorCode::EmptyName, "/orgUnits/3/settings/0/name", 16, 45),
             at(
                 ErrorCode::DuplicateSetting,
