@@ -655,11 +655,7 @@ impl Session {
         let decision = match decide.decide(&scenario) {
             Ok(d) => d,
             Err(EvalError::Invalid(errors)) => {
-                let reason = errors
-                    .iter()
-                    .map(|e| e.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let reason = messages(&errors);
                 self.refuse(
                     replies::BAD_RECIPIENT,
                     Event::Refused {
@@ -766,14 +762,7 @@ impl Session {
         };
         let decision = match decide.decide(&scenario) {
             Ok(d) => d,
-            Err(EvalError::Invalid(errors)) => {
-                let reason = errors
-                    .iter()
-                    .map(|e| e.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return self.defer_from(reason, step);
-            }
+            Err(EvalError::Invalid(errors)) => return self.defer_from(messages(&errors), step),
             Err(EvalError::Fault(f)) => return self.fault_transaction(f.message, step),
         };
         let from = crate::canonical::parse_from_header(&from)
@@ -993,4 +982,13 @@ fn emit(step: &mut Step, line: &str) {
 
 fn skip(s: &[u8], n: usize) -> &[u8] {
     s.get(n..).unwrap_or_default()
+}
+
+/// The messages of scenario errors, for a log line.
+fn messages(errors: &[crate::ValidationError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
