@@ -8,9 +8,8 @@
 )]
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{json, Value};
@@ -19,7 +18,7 @@ use tls_compliance::{
     parse_scenario, parse_scenarios, validate_text, ErrorCode, EvalError, Policy, ValidationError,
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_tls-compliance");
+mod common;
 
 // --- helpers ------------------------------------------------------------------------------------
 
@@ -36,38 +35,11 @@ fn scratch_dir() -> PathBuf {
 
 /// Runs the binary in `dir`, feeding `stdin` when given. Fails the test on a panic.
 fn cli_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the tls-compliance binary runs");
-    if let Some(text) = stdin {
-        // A process that exits before reading all of stdin closes the pipe; that is not a failure.
-        let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
-    }
-    let out = child.wait_with_output().unwrap();
-    assert_no_panic(args, &out);
-    out
+    common::run_cli(Some(dir), args, stdin)
 }
 
 fn cli(args: &[&str], stdin: Option<&str>) -> Output {
     cli_in(&scratch_dir(), args, stdin)
-}
-
-fn assert_no_panic(args: &[&str], out: &Output) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.code() != Some(101) && !stderr.contains("panicked"),
-        "tls-compliance {args:?} panicked (exit {:?}): {stderr}",
-        out.status.code()
-    );
 }
 
 fn stdout_json(out: &Output) -> Value {

@@ -8,9 +8,8 @@
 )]
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Deserialize;
@@ -18,7 +17,7 @@ use serde_json::Value;
 use tls_compliance::source::to_pretty_json;
 use tls_compliance::{diff, impact, parse_scenario, parse_scenarios, validate_text, Policy};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tls-compliance");
+mod common;
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
@@ -99,32 +98,7 @@ fn temp_file(stem: &str, contents: &str) -> PathBuf {
 
 /// Runs the binary, feeding `stdin` when given; fails the test if it panicked.
 fn cli(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the tls-compliance binary runs");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.code() != Some(101) && !stderr.contains("panicked"),
-        "tls-compliance {args:?} panicked: {stderr}"
-    );
-    out
+    common::run_cli(None, args, stdin)
 }
 
 fn stdout_json(out: &Output, what: &str) -> Value {

@@ -7,12 +7,9 @@
     clippy::panic
 )]
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use tls_compliance::{validate_text, LintCode, Policy};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tls-compliance");
+mod common;
 
 /// Every recommended option on: the base setting lints clean.
 const RECOMMENDED: &str = r#""requireCaSignedCertificate": true, "validateCertificateHostname": true, "minTlsVersion": "1.2""#;
@@ -67,20 +64,7 @@ fn warns(text: &str, expected: &[(LintCode, &str, u32, u32)]) -> Vec<String> {
         .collect();
     assert_eq!(policy.lint(), unplaced);
 
-    let mut child = Command::new(BIN)
-        .args(["check", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::run_cli(None, &["check", "-"], Some(text));
     assert_eq!(
         out.status.code(),
         Some(0),
