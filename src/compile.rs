@@ -193,6 +193,11 @@ pub(crate) fn message_bit(kind: MessageKind) -> u8 {
 pub(crate) struct CompiledSetting {
     pub name: String,
     pub defined_at: OuId,
+    /// Where it is written: `orgUnits[item].settings[index]`.
+    pub item: usize,
+    pub index: usize,
+    /// The unit whose setting of the same name this one replaces, if any.
+    pub replaces: Option<OuId>,
     pub enabled: bool,
     pub messages: u8,
     pub lists: Vec<ListId>,
@@ -204,8 +209,12 @@ pub(crate) struct CompiledSetting {
 #[derive(Debug)]
 pub(crate) struct CompiledOrgUnit {
     pub path: String,
+    /// The policy has an `orgUnits` item for this path (else the unit exists implicitly).
+    pub declared: bool,
     /// Enabled effective settings, in effective-settings order.
     pub effective: Vec<u32>,
+    /// All effective settings, disabled ones included (they still replace what they override).
+    pub all: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -666,14 +675,12 @@ impl Compiler {
         let mut org_units: Vec<CompiledOrgUnit> = Vec::with_capacity(paths.len());
         let mut ids: HashMap<String, OuId> = HashMap::with_capacity(paths.len());
         let mut settings: Vec<CompiledSetting> = Vec::with_capacity(total.min(MAX_SETTINGS));
-        // Effective settings of each OU so far, disabled ones included.
-        let mut effective_all: Vec<Vec<u32>> = Vec::with_capacity(paths.len());
         for path in paths.keys() {
             let id = OuId::try_from(org_units.len()).unwrap_or(OuId::MAX);
             let mut effective: Vec<u32> = parent_path(path)
                 .and_then(|p| ids.get(p))
-                .and_then(|&pid| effective_all.get(pid as usize))
-                .cloned()
+                .and_then(|&pid| org_units.get(pid as usize))
+                .map(|parent| parent.all.clone())
                 .unwrap_or_default();
             if let Some(&i) = declared.get(path.as_str()) {
                 let items = doc
@@ -682,13 +689,24 @@ impl Compiler {
                     .map(|o| o.settings.as_slice())
                     .unwrap_or_default();
                 let resolved = resolved.get_mut(i).map(std::mem::take).unwrap_or_default();
-                for (s, lists) in items.iter().zip(resolved) {
+                for (k, (s, lists)) in items.iter().zip(resolved).enumerate() {
                     // A repeated name was reported; only its first definition is compiled.
                     let Some(lists) = lists else { continue };
                     let sid = u32::try_from(settings.len()).unwrap_or(u32::MAX);
+                    // A setting named like an inherited one replaces it in place.
+                    let replaced = effective
+                        .iter()
+                        .position(|&e| settings.get(e as usize).is_some_and(|x| x.name == s.name));
+                    let replaces = replaced
+                        .and_then(|p| effective.get(p))
+                        .and_then(|&e| settings.get(e as usize))
+                        .map(|x| x.defined_at);
                     settings.push(CompiledSetting {
                         name: s.name.clone(),
                         defined_at: id,
+                        item: i,
+                        index: k,
+                        replaces,
                         enabled: s.is_enabled(),
                         messages: s.messages.iter().fold(0, |acc, &m| acc | message_bit(m)),
                         lists,
@@ -696,27 +714,24 @@ impl Compiler {
                         hostname: s.validates_hostname(),
                         min_tls_version: s.min_version(),
                     });
-                    // A setting named like an inherited one replaces it in place.
-                    let replaced = effective
-                        .iter()
-                        .position(|&e| settings.get(e as usize).is_some_and(|x| x.name == s.name));
                     match replaced.and_then(|p| effective.get_mut(p)) {
                         Some(slot) => *slot = sid,
                         None => effective.push(sid),
                     }
                 }
             }
-            // A disabled setting stays in `effective_all` so that it still replaces what it
+            // A disabled setting stays in `all` so that it still replaces what it
             // overrides, but only enabled ones take part in decisions.
             let enabled: Vec<u32> = effective
                 .iter()
                 .copied()
                 .filter(|&e| settings.get(e as usize).is_some_and(|s| s.enabled))
                 .collect();
-            effective_all.push(effective);
             org_units.push(CompiledOrgUnit {
                 path: path.clone(),
+                declared: declared.contains_key(path.as_str()),
                 effective: enabled,
+                all: effective,
             });
             ids.insert(path.clone(), id);
         }

@@ -4,15 +4,16 @@
 //! each unit, as indexes. An admin looking at a policy wants more: every unit that exists (declared,
 //! implied as an ancestor, or named by a member), who is in it, and each effective setting with
 //! where it was defined, whether it is inherited, which inherited setting it replaces, and its
-//! options with their defaults filled in. [`org_units`] and [`effective_settings`] compute that
-//! from the document with the same walk the compiler does, so what a UI shows is what decides.
+//! options with their defaults filled in. [`org_units`] and [`effective_settings`] read that from
+//! the compiled policy (the walk the decisions use) and the document, so what a UI shows is what
+//! decides.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::compile::{check_org_unit_path, parent_path};
-use crate::policy::{MessageKind, PolicyDocument, Setting, TlsVersion};
+use crate::compile::{parent_path, CompiledOrgUnit, CompiledPolicy};
+use crate::policy::{MessageKind, PolicyDocument, TlsVersion};
 
 /// One organizational unit: where it sits, who is in it, and its effective settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,118 +60,67 @@ pub struct EffectiveSetting {
     pub min_tls_version: TlsVersion,
 }
 
-impl EffectiveSetting {
-    fn new(setting: &Setting, org_unit: &str, replaces: Option<String>) -> Self {
-        Self {
-            name: setting.name.clone(),
-            org_unit: org_unit.to_owned(),
-            inherited: false,
-            replaces,
-            enabled: setting.is_enabled(),
-            messages: setting.messages.clone(),
-            address_lists: setting.address_lists.clone(),
-            require_ca_signed_certificate: setting.requires_ca_signed(),
-            validate_certificate_hostname: setting.validates_hostname(),
-            min_tls_version: setting.min_version(),
-        }
-    }
-}
-
-/// The first `orgUnits` item of each valid path (a later duplicate is a validation error and
-/// takes no part, as in the compiler).
-fn declared_units(doc: &PolicyDocument) -> HashMap<&str, &[Setting]> {
-    let mut declared: HashMap<&str, &[Setting]> = HashMap::new();
-    for ou in &doc.org_units {
-        if check_org_unit_path(&ou.path).is_ok() {
-            declared.entry(ou.path.as_str()).or_insert(&ou.settings);
-        }
-    }
-    declared
-}
-
-/// `path` and its ancestors, from `/` down.
-fn lineage(path: &str) -> Vec<&str> {
-    let mut chain = Vec::new();
-    let mut p = Some(path);
-    while let Some(current) = p {
-        chain.push(current);
-        p = parent_path(current);
-    }
-    chain.reverse();
-    chain
-}
-
-fn effective_in(declared: &HashMap<&str, &[Setting]>, path: &str) -> Vec<EffectiveSetting> {
-    let mut effective: Vec<EffectiveSetting> = Vec::new();
-    for unit in lineage(path) {
-        let Some(settings) = declared.get(unit) else {
-            continue;
-        };
-        let mut seen: BTreeSet<&str> = BTreeSet::new();
-        for setting in settings.iter() {
-            // A second setting of one name in one unit is a validation error; the first counts.
-            if !seen.insert(setting.name.as_str()) {
-                continue;
-            }
-            // A setting named like an inherited one replaces it in place.
-            match effective.iter_mut().find(|e| e.name == setting.name) {
-                Some(slot) => {
-                    let replaces = Some(slot.org_unit.clone());
-                    *slot = EffectiveSetting::new(setting, unit, replaces);
-                }
-                None => effective.push(EffectiveSetting::new(setting, unit, None)),
-            }
-        }
-    }
-    for e in &mut effective {
-        e.inherited = e.org_unit != path;
-    }
-    effective
-}
-
 /// The effective settings of the unit at `path` (SPEC §3), disabled ones included, in
-/// effective-settings order: walk from `/` down to the unit, adding each unit's settings in order;
-/// one named like an inherited setting replaces it in place. A path the policy does not declare
-/// inherits from its ancestors.
-pub fn effective_settings(doc: &PolicyDocument, path: &str) -> Vec<EffectiveSetting> {
-    effective_in(&declared_units(doc), path)
+/// effective-settings order, read from the compiled policy, so that what a UI shows is what
+/// decides. A path the policy does not declare inherits from its nearest ancestor that it knows;
+/// `inherited` is relative to `path` itself.
+pub fn effective_settings(
+    doc: &PolicyDocument,
+    compiled: &CompiledPolicy,
+    path: &str,
+) -> Vec<EffectiveSetting> {
+    let Some(unit) = compiled.org_unit_for(path) else {
+        return Vec::new();
+    };
+    let unit_path = |id: u32| compiled.org_units.get(id as usize).map(|o| o.path.clone());
+    unit.all
+        .iter()
+        .filter_map(|&sid| {
+            let s = compiled.settings.get(sid as usize)?;
+            let written = doc.org_units.get(s.item)?.settings.get(s.index)?;
+            let org_unit = unit_path(s.defined_at)?;
+            Some(EffectiveSetting {
+                name: s.name.clone(),
+                inherited: org_unit != path,
+                org_unit,
+                replaces: s.replaces.and_then(unit_path),
+                enabled: s.enabled,
+                messages: written.messages.clone(),
+                address_lists: written.address_lists.clone(),
+                require_ca_signed_certificate: s.ca_signed,
+                validate_certificate_hostname: s.hostname,
+                min_tls_version: s.min_tls_version,
+            })
+        })
+        .collect()
 }
 
 /// Every organizational unit that exists in the policy — `/`, each declared unit, each member's
 /// unit, and their ancestors — parents before children and siblings in name order, each with its
-/// members and effective settings. Invalid paths (which fail validation) are left out.
-pub fn org_units(doc: &PolicyDocument) -> Vec<OrgUnitView> {
-    let declared = declared_units(doc);
+/// members and effective settings.
+pub fn org_units(doc: &PolicyDocument, compiled: &CompiledPolicy) -> Vec<OrgUnitView> {
     let mut members: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (address, path) in &doc.members {
-        if check_org_unit_path(path).is_ok() {
-            members
-                .entry(path.as_str())
-                .or_default()
-                .push(address.clone());
-        }
+        members
+            .entry(path.as_str())
+            .or_default()
+            .push(address.clone());
     }
     // Keyed by the path's names, so that a parent sorts right before its children (`/A`, `/A/B`,
     // `/A-B`), which plain string order does not give (`-` sorts before `/`).
-    let mut paths: BTreeMap<Vec<&str>, &str> = BTreeMap::new();
-    for path in declared
-        .keys()
-        .copied()
-        .chain(members.keys().copied())
-        .chain(["/"])
-    {
-        for unit in lineage(path) {
-            paths.insert(unit.split('/').filter(|s| !s.is_empty()).collect(), unit);
-        }
-    }
-    paths
+    let units: BTreeMap<Vec<&str>, &CompiledOrgUnit> = compiled
+        .org_units
+        .iter()
+        .map(|u| (u.path.split('/').filter(|s| !s.is_empty()).collect(), u))
+        .collect();
+    units
         .into_values()
-        .map(|path| OrgUnitView {
-            path: path.to_owned(),
-            parent: parent_path(path).map(str::to_owned),
-            declared: declared.contains_key(path),
-            members: members.get(path).cloned().unwrap_or_default(),
-            settings: effective_in(&declared, path),
+        .map(|u| OrgUnitView {
+            path: u.path.clone(),
+            parent: parent_path(&u.path).map(str::to_owned),
+            declared: u.declared,
+            members: members.get(u.path.as_str()).cloned().unwrap_or_default(),
+            settings: effective_settings(doc, compiled, &u.path),
         })
         .collect()
 }
@@ -178,6 +128,17 @@ pub fn org_units(doc: &PolicyDocument) -> Vec<OrgUnitView> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The views of a valid policy, as hosts get them through `Policy`.
+    fn org_units(d: &PolicyDocument) -> Vec<OrgUnitView> {
+        crate::Policy::new(d.clone()).unwrap().org_units()
+    }
+
+    fn effective_settings(d: &PolicyDocument, path: &str) -> Vec<EffectiveSetting> {
+        crate::Policy::new(d.clone())
+            .unwrap()
+            .effective_settings(path)
+    }
 
     fn doc(text: &str) -> PolicyDocument {
         serde_json::from_str(text).unwrap()
@@ -267,19 +228,6 @@ mod tests {
             { "path": "/A-B" }, { "path": "/A/C" }, { "path": "/A" } ] }"#);
         let paths: Vec<String> = org_units(&d).into_iter().map(|u| u.path).collect();
         assert_eq!(paths, vec!["/", "/A", "/A/C", "/A-B"]);
-    }
-
-    #[test]
-    fn a_duplicate_setting_or_unit_takes_no_part_as_in_the_compiler() {
-        let d = doc(r#"{ "version": 1, "orgUnits": [
-            { "path": "/", "settings": [ { "name": "A", "minTlsVersion": "1.2" },
-                                         { "name": "A", "minTlsVersion": "1.3" } ] },
-            { "path": "/", "settings": [ { "name": "B" } ] },
-            { "path": "no-slash", "settings": [ { "name": "C" } ] } ] }"#);
-        let units = org_units(&d);
-        assert_eq!(units.len(), 1);
-        assert_eq!(names(&units[0].settings), vec![("A", "/", false, true)]);
-        assert_eq!(units[0].settings[0].min_tls_version, TlsVersion::V1_2);
     }
 
     #[test]

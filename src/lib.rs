@@ -264,13 +264,13 @@ impl Policy {
     /// Every organizational unit that exists, parents first, each with its members and effective
     /// settings; see [`effective::org_units`].
     pub fn org_units(&self) -> Vec<OrgUnitView> {
-        effective::org_units(&self.document)
+        effective::org_units(&self.document, &self.compiled)
     }
 
     /// The effective settings of the unit at `path`, disabled ones included; see
     /// [`effective::effective_settings`].
     pub fn effective_settings(&self, path: &str) -> Vec<EffectiveSetting> {
-        effective::effective_settings(&self.document, path)
+        effective::effective_settings(&self.document, &self.compiled, path)
     }
 
     /// Decides a scenario; see [`CompiledPolicy::evaluate`].
